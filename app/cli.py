@@ -1,0 +1,77 @@
+"""The operator's command line: `python -m app --help`."""
+
+import asyncio
+from pathlib import Path
+
+import typer
+import uvicorn
+from alembic.config import Config
+
+from alembic import command
+from app.core.config import get_settings
+
+cli = typer.Typer(
+    help="Enterprise API: serve, migrate, seed and operate the service.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_cli = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def alembic_config(database_url: str | None = None) -> Config:
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
+    if database_url:
+        config.attributes["database_url"] = database_url
+    return config
+
+
+@cli.command()
+def serve(
+    host: str | None = typer.Option(None, help="Defaults to the HOST setting"),
+    port: int | None = typer.Option(None, help="Defaults to the PORT setting"),
+    workers: int | None = typer.Option(None, help="Defaults to the WORKERS setting"),
+    reload: bool = typer.Option(False, help="Restart on code changes (development)"),
+) -> None:
+    """Serve the API with uvicorn."""
+    settings = get_settings()
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host or settings.HOST,
+        port=port or settings.PORT,
+        workers=workers or settings.WORKERS,
+        reload=reload,
+        access_log=False,
+        proxy_headers=False,
+        log_config=None,
+    )
+
+
+@db_cli.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    command.upgrade(alembic_config(), revision)
+
+
+@db_cli.command("downgrade")
+def db_downgrade(revision: str = typer.Argument("-1")) -> None:
+    """Revert migrations down to REVISION (default: one step)."""
+    command.downgrade(alembic_config(), revision)
+
+
+@db_cli.command("check")
+def db_check() -> None:
+    """Fail when the models and the migrations disagree."""
+    command.check(alembic_config())
+
+
+@cli.command()
+def seed() -> None:
+    """Create the default roles and the first superuser (idempotent)."""
+    from app.seeds import run_seed
+
+    asyncio.run(run_seed(get_settings()))

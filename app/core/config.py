@@ -1,0 +1,83 @@
+"""Application settings, read once from the environment (and `.env` when present)."""
+
+from functools import lru_cache
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_JWT_SECRET = "change-me-in-production-this-is-not-a-secret"
+MIN_PROD_SECRET_BYTES = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    APP_ENV: Literal["dev", "test", "prod"] = "dev"
+    HOST: str = "127.0.0.1"
+    PORT: int = 8000
+    WORKERS: int = 1
+    DATABASE_URL: str = "sqlite+aiosqlite:///./data/app.db"
+    DATABASE_POOL_SIZE: int = 10
+    REDIS_URL: str | None = None
+    RABBITMQ_URL: str | None = None
+
+    JWT_SECRET: str = DEFAULT_JWT_SECRET
+    JWT_ALGORITHM: str = "HS256"
+    JWT_ISSUER: str = "enterprise-api"
+    JWT_AUDIENCE: str = "enterprise-api-clients"
+    ACCESS_TOKEN_MINUTES: int = Field(default=15, ge=1)
+    REFRESH_TOKEN_DAYS: int = Field(default=7, ge=1)
+
+    FIRST_SUPERUSER_EMAIL: str | None = "admin@example.com"
+    FIRST_SUPERUSER_PASSWORD: str | None = None
+
+    CORS_ORIGINS: Annotated[list[str], NoDecode] = []
+    LOG_LEVEL: str = "INFO"
+    LOG_FORMAT: Literal["json", "console"] | None = None
+    API_PREFIX: str = ""
+    CACHE_TTL_SECONDS: int = Field(default=60, ge=0)
+    LOGIN_MAX_ATTEMPTS: int = Field(default=5, ge=1)
+    LOGIN_WINDOW_SECONDS: int = Field(default=300, ge=1)
+    MAX_BODY_BYTES: int = Field(default=1024 * 1024, ge=1)
+    EVENTS_EXCHANGE: str = "app.events"
+    AUDIT_ARCHIVE_DIR: str = "./data/audit-archive"
+    TRUSTED_PROXIES: Annotated[list[str], NoDecode] = []
+
+    @field_validator("CORS_ORIGINS", "TRUSTED_PROXIES", mode="before")
+    @classmethod
+    def split_comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("API_PREFIX")
+    @classmethod
+    def normalize_prefix(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        return f"/{value.lstrip('/')}" if value else ""
+
+    @model_validator(mode="after")
+    def refuse_weak_secret_in_prod(self) -> "Settings":
+        # A guessable signing key lets anyone mint tokens: production must bring its own.
+        if self.APP_ENV == "prod":
+            if self.JWT_SECRET == DEFAULT_JWT_SECRET:
+                raise ValueError("JWT_SECRET is the built-in default; set a secret of your own in prod")
+            if len(self.JWT_SECRET.encode()) < MIN_PROD_SECRET_BYTES:
+                raise ValueError(f"JWT_SECRET must be at least {MIN_PROD_SECRET_BYTES} bytes in prod")
+        return self
+
+    @property
+    def log_format(self) -> Literal["json", "console"]:
+        if self.LOG_FORMAT is not None:
+            return self.LOG_FORMAT
+        return "json" if self.APP_ENV == "prod" else "console"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.DATABASE_URL.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,29 @@
+"""Small HTTP helpers shared by every router: ETag out, If-Match in, Location."""
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Response
+
+from app.core.errors import PreconditionFailed
+from app.core.models import VersionedTable
+
+
+def etag_for(instance: VersionedTable) -> str:
+    return f'"{instance.version}"'
+
+
+def with_etag(response: Response, instance: VersionedTable) -> None:
+    response.headers["ETag"] = etag_for(instance)
+
+
+def parse_if_match(if_match: Annotated[str | None, Header(max_length=128)] = None) -> int | None:
+    """The version the client expects, or None when it did not ask (or sent `*`)."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise PreconditionFailed('If-Match must be an ETag returned by this API, such as "3"')
+    return int(tag)
+
+
+IfMatch = Annotated[int | None, Depends(parse_if_match)]

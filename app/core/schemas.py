@@ -1,0 +1,39 @@
+"""Base classes of request and response bodies."""
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+
+class RequestSchema(BaseModel):
+    """A request body: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PatchSchema(RequestSchema):
+    """A PATCH body: every field optional, but `null` only where the column allows it."""
+
+    nullable_fields: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def reject_null_for_required_fields(self) -> "PatchSchema":
+        nulls = sorted(f for f in self.model_fields_set if getattr(self, f) is None and f not in self.nullable_fields)
+        if nulls:
+            raise ValueError(f"cannot be null: {', '.join(nulls)}")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
+
+
+class ResourceRead(BaseModel):
+    """Fields every stored resource returns."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    created_at: datetime
+    updated_at: datetime
+    version: int

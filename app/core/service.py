@@ -1,0 +1,87 @@
+"""The generic service: CRUD with versioned writes, each call one transaction.
+
+A module's service subclasses it, names its repository, and overrides the hooks
+(`check_write`, `before_delete`) with its own business rules.
+"""
+
+from collections.abc import Sequence
+from typing import Any, ClassVar, Generic, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.database import transaction
+from app.core.errors import NotFound, PreconditionFailed
+from app.core.models import VersionedTable
+from app.core.pagination import Page, Pagination, SortField
+from app.core.repository import BaseRepository, Filters, ModelT
+
+# Without If-Match a write "goes through": when another writer bumped the version
+# between our read and our UPDATE, read again and re-apply, a bounded number of times.
+_BLIND_WRITE_ATTEMPTS = 3
+
+
+class Actor(Protocol):
+    """Whoever a service acts for: the authenticated user, or None for the system (CLI, seeds)."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def is_superuser(self) -> bool: ...
+
+
+class CrudService(Generic[ModelT]):
+    repository_class: ClassVar[type[BaseRepository[Any]]]
+    resource_name: ClassVar[str] = "Resource"
+
+    def __init__(self, session: AsyncSession, actor: Actor | None = None) -> None:
+        self.session = session
+        self.actor = actor
+        self.repository: BaseRepository[ModelT] = self.repository_class(session)
+
+    async def get(self, id_: int) -> ModelT:
+        instance = await self.repository.get(id_)
+        if instance is None:
+            raise NotFound(f"{self.resource_name} {id_} not found")
+        return instance
+
+    async def list(self, pagination: Pagination, sort: Sequence[SortField], filters: Filters = ()) -> Page[ModelT]:
+        return await self.repository.page(filters=filters, sort=sort, skip=pagination.skip, limit=pagination.limit)
+
+    async def create(self, values: dict[str, Any]) -> ModelT:
+        async with transaction(self.session):
+            await self.check_write(values, None)
+            return await self.repository.create(values)
+
+    async def update(self, id_: int, values: dict[str, Any], expected_version: int | None = None) -> ModelT:
+        for attempt in range(1, _BLIND_WRITE_ATTEMPTS + 1):
+            try:
+                async with transaction(self.session):
+                    instance = await self.get(id_)
+                    ensure_version(instance, expected_version)
+                    await self.check_write(values, instance)
+                    return await self.repository.update(instance, values)
+            except PreconditionFailed:
+                if expected_version is not None or attempt == _BLIND_WRITE_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def delete(self, id_: int, expected_version: int | None = None) -> None:
+        async with transaction(self.session):
+            instance = await self.get(id_)
+            ensure_version(instance, expected_version)
+            await self.before_delete(instance)
+            await self.repository.delete(instance)
+
+    async def check_write(self, values: dict[str, Any], current: ModelT | None) -> None:
+        """Business rules for a create (`current` is None) or an update; raise a domain error."""
+
+    async def before_delete(self, instance: ModelT) -> None:
+        """Work that must happen in the same transaction as the delete."""
+
+
+def ensure_version(instance: VersionedTable, expected_version: int | None) -> None:
+    # The compare here answers the common case early; the UPDATE's own
+    # `WHERE version = :expected` is what makes it safe against a concurrent writer.
+    if expected_version is not None and instance.version != expected_version:
+        raise PreconditionFailed()

@@ -1,0 +1,61 @@
+"""The application factory: settings in, a ready FastAPI app out."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis.asyncio as redis
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
+
+from app.core import health, landing
+from app.core.config import Settings, get_settings
+from app.core.database import create_engine, create_session_factory
+from app.core.error_handlers import register_error_handlers
+from app.core.logging import configure_logging
+from app.core.middleware import RequestContextMiddleware
+from app.modules.registry import MODULE_ROUTERS
+
+VERSION = "1.0.0"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    app.state.engine = create_engine(settings)
+    app.state.session_factory = create_session_factory(app.state.engine)
+    app.state.redis = redis.from_url(settings.REDIS_URL) if settings.REDIS_URL else None
+    try:
+        yield
+    finally:
+        if app.state.redis is not None:
+            await app.state.redis.aclose()
+        await app.state.engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings)
+    app = FastAPIOffline(
+        title="Enterprise API",
+        version=VERSION,
+        description="Users, posts, products, tasks and customers behind JWT, RBAC and a full audit trail.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    register_error_handlers(app)
+    if settings.CORS_ORIGINS:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.CORS_ORIGINS,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-Id", "X-Trace-Id", "X-Total-Count", "Link", "ETag", "Location", "X-Cache"],
+        )
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.MAX_BODY_BYTES)
+
+    app.include_router(landing.router)
+    app.include_router(health.router)
+    for router in MODULE_ROUTERS:
+        app.include_router(router, prefix=settings.API_PREFIX)
+    return app

@@ -1,0 +1,87 @@
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from app.core.deps import PaginationDep, SessionDep
+from app.core.http import IfMatch, with_etag
+from app.core.pagination import SortField, sort_by
+from app.modules.users.models import User
+from app.modules.users.schemas import UserCreate, UserRead, UserReplace, UserStats, UserUpdate
+from app.modules.users.service import UserService
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+Sort = Annotated[list[SortField], Depends(sort_by("id", "email", "name", "surname", "created_at", "updated_at"))]
+
+
+def get_user_service(session: SessionDep) -> UserService:
+    return UserService(session)
+
+
+Service = Annotated[UserService, Depends(get_user_service)]
+
+
+@router.get("", response_model=list[UserRead])
+async def list_users(service: Service, pagination: PaginationDep, sort: Sort) -> object:
+    """List users."""
+    return pagination.respond(await service.list(pagination, sort))
+
+
+@router.get("/search", response_model=list[UserRead])
+async def search_users(
+    service: Service,
+    pagination: PaginationDep,
+    sort: Sort,
+    name: Annotated[str | None, Query(max_length=100, description="Case-insensitive part of the name")] = None,
+    created_after: Annotated[datetime | None, Query(description="A date or an ISO 8601 datetime")] = None,
+) -> object:
+    """Search users by name and creation time."""
+    return pagination.respond(await service.search(pagination, sort, name, created_after))
+
+
+@router.get("/stats", response_model=UserStats)
+async def user_stats(service: Service) -> UserStats:
+    """Counts of all, recently created and active users."""
+    return await service.stats()
+
+
+@router.post("", response_model=UserRead, status_code=status.HTTP_201_CREATED)
+async def create_user(body: UserCreate, service: Service, response: Response) -> User:
+    """Create a user."""
+    user = await service.create(body.model_dump())
+    response.headers["Location"] = f"{router.prefix}/{user.id}"
+    with_etag(response, user)
+    return user
+
+
+@router.get("/{user_id}", response_model=UserRead)
+async def get_user(user_id: int, service: Service, response: Response) -> User:
+    """Get one user."""
+    user = await service.get(user_id)
+    with_etag(response, user)
+    return user
+
+
+@router.put("/{user_id}", response_model=UserRead)
+async def replace_user(
+    user_id: int, body: UserReplace, service: Service, if_match: IfMatch, response: Response
+) -> User:
+    """Replace a user's writable fields (the password is kept)."""
+    user = await service.update(user_id, body.model_dump(), if_match)
+    with_etag(response, user)
+    return user
+
+
+@router.patch("/{user_id}", response_model=UserRead)
+async def update_user(user_id: int, body: UserUpdate, service: Service, if_match: IfMatch, response: Response) -> User:
+    """Change the given fields of a user."""
+    user = await service.update(user_id, body.changes(), if_match)
+    with_etag(response, user)
+    return user
+
+
+@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_user(user_id: int, service: Service, if_match: IfMatch) -> None:
+    """Delete a user, its posts, and its task assignments."""
+    await service.delete(user_id, if_match)

@@ -1,0 +1,48 @@
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, EmailStr, Field
+
+from app.core.schemas import PatchSchema, RequestSchema, ResourceRead
+
+Email = Annotated[EmailStr, Field(max_length=255), AfterValidator(str.lower)]
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+Password = Annotated[str, Field(min_length=8, max_length=128)]
+
+
+class UserReplace(RequestSchema):
+    """PUT: every writable field; the password is left as it is."""
+
+    email: Email
+    name: Name
+    surname: Name | None = None
+    is_active: bool = True
+    is_superuser: bool = False
+
+
+class UserCreate(UserReplace):
+    password: Password | None = None
+
+
+class UserUpdate(PatchSchema):
+    nullable_fields = frozenset({"surname"})
+
+    email: Email | None = None
+    name: Name | None = None
+    surname: Name | None = None
+    password: Password | None = None
+    is_active: bool | None = None
+    is_superuser: bool | None = None
+
+
+class UserRead(ResourceRead):
+    email: str
+    name: str
+    surname: str | None
+    is_active: bool
+    is_superuser: bool
+
+
+class UserStats(BaseModel):
+    total: int
+    created_last_7_days: int
+    active: int

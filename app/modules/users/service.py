@@ -1,0 +1,61 @@
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import col
+
+from app.auth.passwords import hash_password
+from app.core.errors import Conflict, Forbidden
+from app.core.models import utcnow
+from app.core.pagination import Page, Pagination, SortField
+from app.core.repository import ilike_contains
+from app.core.service import CrudService
+from app.modules.users.models import User
+from app.modules.users.repository import UserRepository
+from app.modules.users.schemas import UserStats
+
+
+class UserService(CrudService[User]):
+    repository_class = UserRepository
+    resource_name = "User"
+    repository: UserRepository
+
+    async def create(self, values: dict[str, Any]) -> User:
+        return await super().create(await self._hash_password_field(values))
+
+    async def update(self, id_: int, values: dict[str, Any], expected_version: int | None = None) -> User:
+        return await super().update(id_, await self._hash_password_field(values), expected_version)
+
+    async def check_write(self, values: dict[str, Any], current: User | None) -> None:
+        if "is_superuser" in values and not self._may_set_superuser(values["is_superuser"], current):
+            raise Forbidden("Only a superuser can grant or revoke superuser status")
+        email = values.get("email")
+        if email is not None and (current is None or email != current.email):
+            existing = await self.repository.get_by_email(email)
+            if existing is not None:
+                raise Conflict(f"A user with email {email} already exists")
+
+    async def search(
+        self, pagination: Pagination, sort: list[SortField], name: str | None, created_after: datetime | None
+    ) -> Page[User]:
+        filters = []
+        if name:
+            filters.append(ilike_contains(User.name, name))
+        if created_after is not None:
+            filters.append(col(User.created_at) >= created_after)
+        return await self.list(pagination, sort, filters)
+
+    async def stats(self) -> UserStats:
+        total, recent, active = await self.repository.stats(since=utcnow() - timedelta(days=7))
+        return UserStats(total=total, created_last_7_days=recent, active=active)
+
+    def _may_set_superuser(self, requested: bool, current: User | None) -> bool:
+        unchanged = requested == (current.is_superuser if current is not None else False)
+        return unchanged or self.actor is None or self.actor.is_superuser
+
+    @staticmethod
+    async def _hash_password_field(values: dict[str, Any]) -> dict[str, Any]:
+        if values.get("password") is None:
+            values.pop("password", None)
+            return values
+        password = values.pop("password")
+        return {**values, "hashed_password": await hash_password(password)}

@@ -1,0 +1,113 @@
+"""Every HTTP test runs on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL too.
+
+The PostgreSQL run also uses Redis and RabbitMQ when TEST_REDIS_URL and TEST_RABBITMQ_URL
+are set, so the production wiring is what those tests exercise.
+"""
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+from app.core.config import Settings
+from app.main import create_app
+from tests.backends import Backend, drop_postgres_database, postgres_backend, sqlite_backend
+from tests.preflight import require_named_services
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
+TEST_RABBITMQ_URL = os.environ.get("TEST_RABBITMQ_URL") or None
+BACKENDS = ["sqlite", *(["postgres"] if TEST_DATABASE_URL else [])]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:  # noqa: ARG001 - pytest's hook signature
+    require_named_services(TEST_DATABASE_URL, TEST_REDIS_URL, TEST_RABBITMQ_URL)
+
+
+@pytest.fixture(scope="session")
+def backends() -> Iterator[dict[str, Backend]]:
+    created: dict[str, Backend] = {}
+    yield created
+    for backend in created.values():
+        if backend.name == "postgres" and TEST_DATABASE_URL:
+            drop_postgres_database(TEST_DATABASE_URL, backend.database_url)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(
+    request: pytest.FixtureRequest, backends: dict[str, Backend], tmp_path_factory: pytest.TempPathFactory
+) -> Backend:
+    name: str = request.param
+    if name not in backends:
+        if name == "sqlite":
+            backends[name] = sqlite_backend(Path(tmp_path_factory.mktemp("sqlite")))
+        else:
+            assert TEST_DATABASE_URL
+            backends[name] = postgres_backend(TEST_DATABASE_URL, TEST_REDIS_URL, TEST_RABBITMQ_URL)
+    return backends[name]
+
+
+def make_settings(backend: Backend, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "APP_ENV": "test",
+        "DATABASE_URL": backend.database_url,
+        "REDIS_URL": backend.redis_url,
+        "RABBITMQ_URL": backend.rabbitmq_url,
+        "FIRST_SUPERUSER_PASSWORD": None,
+        "LOG_LEVEL": "WARNING",
+        **overrides,
+    }
+    return Settings.model_validate(values)
+
+
+@pytest.fixture(scope="session")
+def settings(backend: Backend) -> Settings:
+    return make_settings(backend)
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(autouse=True)
+async def _clean_state(request: pytest.FixtureRequest) -> None:
+    """Each HTTP test starts from empty tables (per-worker databases keep workers apart)."""
+    if "app" not in request.fixturenames:
+        return
+    application: FastAPI = request.getfixturevalue("app")
+    await truncate_all(application)
+    if application.state.redis is not None:
+        await application.state.redis.flushdb()
+
+
+async def truncate_all(application: FastAPI) -> None:
+    engine = application.state.engine
+    tables = [table.name for table in SQLModel.metadata.sorted_tables]
+    async with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in reversed(tables):
+                await connection.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+async def session(app: FastAPI) -> AsyncIterator[AsyncSession]:
+    async with app.state.session_factory() as db_session:
+        yield db_session
