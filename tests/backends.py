@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -16,7 +15,6 @@ from alembic import command
 from app.cli import alembic_config
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-WORKER_INDEX = int(WORKER.removeprefix("gw") or 0) if WORKER.startswith("gw") else 0
 
 
 @dataclass(frozen=True)
@@ -54,11 +52,6 @@ def sqlite_backend(tmp_dir: Path) -> Backend:
     return Backend("sqlite", url)
 
 
-def redis_url_for_worker(base_url: str) -> str:
-    # One logical Redis database per worker, so flushing it never touches another worker's keys.
-    return urlsplit(base_url)._replace(path=f"/{1 + WORKER_INDEX % 15}").geturl()
-
-
 def postgres_backend(base_url: str, redis_url: str | None, rabbitmq_url: str | None) -> Backend:
     name = f"test_{WORKER}_{uuid.uuid4().hex[:8]}"
     url = make_url(base_url).set(drivername="postgresql+asyncpg", database=name)
@@ -77,7 +70,7 @@ def postgres_backend(base_url: str, redis_url: str | None, rabbitmq_url: str | N
     return Backend(
         "postgres",
         rendered,
-        redis_url_for_worker(redis_url) if redis_url else None,
+        redis_url,
         rabbitmq_url,
     )
 

@@ -5,6 +5,7 @@ are set, so the production wiring is what those tests exercise.
 """
 
 import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -61,6 +62,7 @@ def make_settings(backend: Backend, **overrides: object) -> Settings:
         "RABBITMQ_URL": backend.rabbitmq_url,
         "FIRST_SUPERUSER_PASSWORD": None,
         "LOG_LEVEL": "WARNING",
+        "REDIS_PREFIX": f"test:{uuid.uuid4().hex[:12]}:",
         **overrides,
     }
     return Settings.model_validate(values)
@@ -86,7 +88,9 @@ async def _clean_state(request: pytest.FixtureRequest) -> None:
     application: FastAPI = request.getfixturevalue("app")
     await truncate_all(application)
     if application.state.redis is not None:
-        await application.state.redis.flushdb()
+        keys = [key async for key in application.state.redis.scan_iter(f"{application.state.settings.REDIS_PREFIX}*")]
+        if keys:
+            await application.state.redis.delete(*keys)
 
 
 async def truncate_all(application: FastAPI) -> None:

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     DATABASE_POOL_SIZE: int = 10
     REDIS_URL: str | None = None
     RABBITMQ_URL: str | None = None
+    # Namespaces every Redis key, so several deployments (or test runs) can share one server.
+    REDIS_PREFIX: str = "app:"
 
     JWT_SECRET: str = DEFAULT_JWT_SECRET
     JWT_ALGORITHM: str = "HS256"
