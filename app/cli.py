@@ -1,14 +1,17 @@
 """The operator's command line: `python -m app --help`."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import typer
 import uvicorn
 from alembic.config import Config
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from alembic import command
 from app.core.config import get_settings
+from app.core.database import create_engine, create_session_factory
 
 cli = typer.Typer(
     help="Enterprise API: serve, migrate, seed and operate the service.",
@@ -16,7 +19,9 @@ cli = typer.Typer(
     add_completion=False,
 )
 db_cli = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True)
+auth_cli = typer.Typer(help="Authentication maintenance.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+cli.add_typer(auth_cli, name="auth")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,3 +80,39 @@ def seed() -> None:
     from app.seeds import run_seed
 
     asyncio.run(run_seed(get_settings()))
+
+
+@cli.command("create-superuser")
+def create_superuser_command(
+    email: str = typer.Option(..., prompt=True),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+    name: str = typer.Option("Admin"),
+) -> None:
+    """Create a superuser (fails if the email is taken)."""
+    from app.seeds import create_superuser
+
+    asyncio.run(_with_session(lambda session: create_superuser(session, email, password, name)))
+    typer.echo(f"Superuser {email} created")
+
+
+@auth_cli.command("prune-tokens")
+def prune_tokens() -> None:
+    """Delete revoked access tokens and sessions that have expired anyway (run it daily)."""
+    from app.auth.service import AuthService
+
+    settings = get_settings()
+
+    async def prune(session: AsyncSession) -> None:
+        tokens, sessions = await AuthService(session, settings).prune_expired()
+        typer.echo(f"Pruned {tokens} revoked tokens and {sessions} expired sessions")
+
+    asyncio.run(_with_session(prune))
+
+
+async def _with_session(work: Callable[[AsyncSession], Awaitable[object]]) -> None:
+    engine = create_engine(get_settings())
+    try:
+        async with create_session_factory(engine)() as session:
+            await work(session)
+    finally:
+        await engine.dispose()

@@ -8,13 +8,16 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
+from app.auth.rbac.routers import router as rbac_router
+from app.auth.routers import router as auth_router
+from app.auth.throttle import LoginThrottle
 from app.core import health, landing
 from app.core.config import Settings, get_settings
 from app.core.database import create_engine, create_session_factory
 from app.core.error_handlers import register_error_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
-from app.modules.registry import MODULE_ROUTERS
+from app.modules.registry import DOMAIN_MODULES
 
 VERSION = "1.0.0"
 
@@ -25,6 +28,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = create_engine(settings)
     app.state.session_factory = create_session_factory(app.state.engine)
     app.state.redis = redis.from_url(settings.REDIS_URL) if settings.REDIS_URL else None
+    app.state.login_throttle = LoginThrottle(
+        settings.LOGIN_MAX_ATTEMPTS, settings.LOGIN_WINDOW_SECONDS, app.state.redis, settings.REDIS_PREFIX
+    )
     try:
         yield
     finally:
@@ -56,6 +62,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(landing.router)
     app.include_router(health.router)
-    for router in MODULE_ROUTERS:
+    for router in (auth_router, rbac_router, *DOMAIN_MODULES.values()):
         app.include_router(router, prefix=settings.API_PREFIX)
     return app

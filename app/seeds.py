@@ -1,32 +1,64 @@
-"""Idempotent seed data: the first superuser (and, with RBAC, the built-in roles)."""
+"""Idempotent seed data: the built-in roles and the first superuser."""
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.rbac.catalogue import ACTIONS
+from app.auth.rbac.repository import RoleRepository
+from app.auth.rbac.service import RoleService
 from app.core.config import Settings
 from app.core.database import create_engine, create_session_factory
+from app.modules.registry import DOMAIN_MODULES
 from app.modules.users.repository import UserRepository
 from app.modules.users.service import UserService
 
 logger = structlog.get_logger(__name__)
 
 
+def builtin_roles() -> dict[str, tuple[str, dict[str, list[str]]]]:
+    domain = list(DOMAIN_MODULES)
+    everything = {module: list(ACTIONS) for module in (*domain, "roles", "audit")}
+    return {
+        "admin": ("Every action on every module", everything),
+        "manager": (
+            "Every action on domain modules, read on audit",
+            {**{m: list(ACTIONS) for m in domain}, "audit": []},
+        ),
+        "viewer": ("Read on domain modules", {module: [] for module in domain}),
+    }
+
+
 async def run_seed(settings: Settings) -> None:
     engine = create_engine(settings)
     try:
         async with create_session_factory(engine)() as session:
-            await ensure_superuser(UserService(session), settings)
+            await ensure_roles(session)
+            await ensure_superuser(session, settings)
     finally:
         await engine.dispose()
 
 
-async def ensure_superuser(service: UserService, settings: Settings) -> None:
+async def ensure_roles(session: AsyncSession) -> None:
+    """Create missing built-in roles; roles an admin has since edited are left as they are."""
+    service, repository = RoleService(session), RoleRepository(session)
+    for name, (description, grants) in builtin_roles().items():
+        if await repository.get_by_name(name) is None:
+            await service.create_role({"name": name, "description": description, "permissions": grants})
+            logger.info("role_created", role=name)
+
+
+async def ensure_superuser(session: AsyncSession, settings: Settings) -> None:
     email, password = settings.FIRST_SUPERUSER_EMAIL, settings.FIRST_SUPERUSER_PASSWORD
     if not email or not password:
         logger.warning("first_superuser_skipped", reason="FIRST_SUPERUSER_EMAIL or FIRST_SUPERUSER_PASSWORD unset")
         return
-    if await UserRepository(service.session).get_by_email(email) is not None:
+    if await UserRepository(session).get_by_email(email) is not None:
         return
-    await service.create(
-        {"email": email.lower(), "name": "Admin", "password": password, "is_superuser": True, "is_active": True}
-    )
+    await create_superuser(session, email, password)
     logger.info("first_superuser_created", email=email)
+
+
+async def create_superuser(session: AsyncSession, email: str, password: str, name: str = "Admin") -> None:
+    await UserService(session).create(
+        {"email": email.lower(), "name": name, "password": password, "is_superuser": True, "is_active": True}
+    )

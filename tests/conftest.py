@@ -19,6 +19,7 @@ from sqlmodel import SQLModel
 from app.core.config import Settings
 from app.main import create_app
 from tests.backends import Backend, drop_postgres_database, postgres_backend, sqlite_backend
+from tests.identities import client_for, create_identity
 from tests.preflight import require_named_services
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
@@ -105,9 +106,22 @@ async def truncate_all(application: FastAPI) -> None:
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+async def admin(app: FastAPI) -> tuple[int, str]:
+    """A superuser: (id, access token)."""
+    return await create_identity(app, is_superuser=True)
+
+
+@pytest.fixture
+async def client(app: FastAPI, admin: tuple[int, str]) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client authenticated as a superuser."""
+    async with client_for(app, admin[1]) as http:
+        yield http
+
+
+@pytest.fixture
+async def anon_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client without credentials."""
+    async with client_for(app) as http:
         yield http
 
 

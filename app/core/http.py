@@ -1,19 +1,19 @@
 """Small HTTP helpers shared by every router: ETag out, If-Match in, Location."""
 
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Header, Response
 
 from app.core.errors import PreconditionFailed
-from app.core.models import VersionedTable
 
 
-def etag_for(instance: VersionedTable) -> str:
-    return f'"{instance.version}"'
+class HasVersion(Protocol):
+    @property
+    def version(self) -> int: ...
 
 
-def with_etag(response: Response, instance: VersionedTable) -> None:
-    response.headers["ETag"] = etag_for(instance)
+def with_etag(response: Response, resource: HasVersion) -> None:
+    response.headers["ETag"] = f'"{resource.version}"'
 
 
 def parse_if_match(if_match: Annotated[str | None, Header(max_length=128)] = None) -> int | None:

@@ -39,11 +39,15 @@ def integrity_error_to_domain(exc: IntegrityError) -> Conflict | BadRequest:
     return Conflict("A resource with these unique values already exists")
 
 
-class BaseRepository(Generic[ModelT]):
-    model: ClassVar[type[Any]]
+class SessionBound:
+    """A repository: runs statements on the request's session, never commits."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+
+class BaseRepository(SessionBound, Generic[ModelT]):
+    model: ClassVar[type[Any]]
 
     async def get(self, id_: int) -> ModelT | None:
         result: ModelT | None = await self.session.get(self.model, id_)

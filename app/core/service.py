@@ -60,7 +60,10 @@ class CrudService(Generic[ModelT]):
                     instance = await self.get(id_)
                     ensure_version(instance, expected_version)
                     await self.check_write(values, instance)
-                    return await self.repository.update(instance, values)
+                    columns = {key: value for key, value in values.items() if key in self.repository.model.model_fields}
+                    await self.repository.update(instance, columns)
+                    await self.after_update(instance, values)
+                    return instance
             except PreconditionFailed:
                 if expected_version is not None or attempt == _BLIND_WRITE_ATTEMPTS:
                     raise
@@ -75,6 +78,9 @@ class CrudService(Generic[ModelT]):
 
     async def check_write(self, values: dict[str, Any], current: ModelT | None) -> None:
         """Business rules for a create (`current` is None) or an update; raise a domain error."""
+
+    async def after_update(self, instance: ModelT, values: dict[str, Any]) -> None:
+        """Work that must happen in the update's transaction (`values` may hold non-column keys)."""
 
     async def before_delete(self, instance: ModelT) -> None:
         """Work that must happen in the same transaction as the delete."""

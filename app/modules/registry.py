@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from app.modules.users.routers import router as users_router
 
-MODULE_ROUTERS: list[APIRouter] = [
-    users_router,
-]
+# Module name (also its RBAC permission module) -> its router.
+DOMAIN_MODULES: dict[str, APIRouter] = {
+    "users": users_router,
+}

@@ -3,7 +3,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from app.core.deps import PaginationDep, SessionDep
+from app.auth.dependencies import require, service_for
+from app.core.deps import PaginationDep
 from app.core.http import IfMatch, with_etag
 from app.core.pagination import SortField, sort_by
 from app.modules.users.models import User
@@ -15,20 +16,16 @@ router = APIRouter(prefix="/users", tags=["users"])
 Sort = Annotated[list[SortField], Depends(sort_by("id", "email", "name", "surname", "created_at", "updated_at"))]
 
 
-def get_user_service(session: SessionDep) -> UserService:
-    return UserService(session)
+Service = Annotated[UserService, Depends(service_for(UserService))]
 
 
-Service = Annotated[UserService, Depends(get_user_service)]
-
-
-@router.get("", response_model=list[UserRead])
+@router.get("", response_model=list[UserRead], dependencies=[require("users", "read")])
 async def list_users(service: Service, pagination: PaginationDep, sort: Sort) -> object:
     """List users."""
     return pagination.respond(await service.list(pagination, sort))
 
 
-@router.get("/search", response_model=list[UserRead])
+@router.get("/search", response_model=list[UserRead], dependencies=[require("users", "read")])
 async def search_users(
     service: Service,
     pagination: PaginationDep,
@@ -40,13 +37,15 @@ async def search_users(
     return pagination.respond(await service.search(pagination, sort, name, created_after))
 
 
-@router.get("/stats", response_model=UserStats)
+@router.get("/stats", response_model=UserStats, dependencies=[require("users", "read")])
 async def user_stats(service: Service) -> UserStats:
     """Counts of all, recently created and active users."""
     return await service.stats()
 
 
-@router.post("", response_model=UserRead, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "", response_model=UserRead, status_code=status.HTTP_201_CREATED, dependencies=[require("users", "create")]
+)
 async def create_user(body: UserCreate, service: Service, response: Response) -> User:
     """Create a user."""
     user = await service.create(body.model_dump())
@@ -55,7 +54,7 @@ async def create_user(body: UserCreate, service: Service, response: Response) ->
     return user
 
 
-@router.get("/{user_id}", response_model=UserRead)
+@router.get("/{user_id}", response_model=UserRead, dependencies=[require("users", "read")])
 async def get_user(user_id: int, service: Service, response: Response) -> User:
     """Get one user."""
     user = await service.get(user_id)
@@ -63,7 +62,7 @@ async def get_user(user_id: int, service: Service, response: Response) -> User:
     return user
 
 
-@router.put("/{user_id}", response_model=UserRead)
+@router.put("/{user_id}", response_model=UserRead, dependencies=[require("users", "update")])
 async def replace_user(
     user_id: int, body: UserReplace, service: Service, if_match: IfMatch, response: Response
 ) -> User:
@@ -73,7 +72,7 @@ async def replace_user(
     return user
 
 
-@router.patch("/{user_id}", response_model=UserRead)
+@router.patch("/{user_id}", response_model=UserRead, dependencies=[require("users", "update")])
 async def update_user(user_id: int, body: UserUpdate, service: Service, if_match: IfMatch, response: Response) -> User:
     """Change the given fields of a user."""
     user = await service.update(user_id, body.changes(), if_match)
@@ -81,7 +80,7 @@ async def update_user(user_id: int, body: UserUpdate, service: Service, if_match
     return user
 
 
-@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[require("users", "delete")])
 async def delete_user(user_id: int, service: Service, if_match: IfMatch) -> None:
     """Delete a user, its posts, and its task assignments."""
     await service.delete(user_id, if_match)

@@ -4,6 +4,7 @@ from typing import Any
 from sqlmodel import col
 
 from app.auth.passwords import hash_password
+from app.auth.repository import AuthRepository
 from app.core.errors import Conflict, Forbidden
 from app.core.models import utcnow
 from app.core.pagination import Page, Pagination, SortField
@@ -24,6 +25,11 @@ class UserService(CrudService[User]):
 
     async def update(self, id_: int, values: dict[str, Any], expected_version: int | None = None) -> User:
         return await super().update(id_, await self._hash_password_field(values), expected_version)
+
+    async def after_update(self, instance: User, values: dict[str, Any]) -> None:
+        if "hashed_password" in values:  # a password set by an admin ends that user's sessions
+            assert instance.id is not None
+            await AuthRepository(self.session).revoke_sessions(instance.id)
 
     async def check_write(self, values: dict[str, Any], current: User | None) -> None:
         if "is_superuser" in values and not self._may_set_superuser(values["is_superuser"], current):

@@ -1,0 +1,30 @@
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.core.models import VersionedTable
+
+
+class Role(VersionedTable, table=True):
+    __tablename__ = "roles"
+
+    name: str = Field(max_length=50, unique=True, index=True)
+    description: str | None = Field(default=None, max_length=255)
+
+
+class RoleGrant(SQLModel, table=True):
+    """One action of one module granted by a role (`read` is stored explicitly)."""
+
+    __tablename__ = "role_grants"
+    __table_args__ = (UniqueConstraint("role_id", "module", "action", name="uq_role_grants_role_module_action"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    role_id: int = Field(foreign_key="roles.id", ondelete="CASCADE", index=True)
+    module: str = Field(max_length=50)
+    action: str = Field(max_length=20)
+
+
+class UserRole(SQLModel, table=True):
+    __tablename__ = "user_roles"
+
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", primary_key=True)
+    role_id: int = Field(foreign_key="roles.id", ondelete="CASCADE", primary_key=True, index=True)

@@ -1,0 +1,90 @@
+"""Roles admin API, the permission catalogue, and a user's role assignment."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
+
+from app.auth.dependencies import require, service_for
+from app.auth.rbac.schemas import (
+    ModuleActions,
+    RoleCreate,
+    RoleRead,
+    RoleReplace,
+    RoleUpdate,
+    UserRolesUpdate,
+    UserWithRoles,
+)
+from app.auth.rbac.service import RoleService, module_catalogue
+from app.core.deps import PaginationDep
+from app.core.http import IfMatch, with_etag
+from app.core.pagination import SortField, sort_by
+from app.modules.users.service import UserService
+
+router = APIRouter(tags=["rbac"])
+
+Service = Annotated[RoleService, Depends(service_for(RoleService))]
+Users = Annotated[UserService, Depends(service_for(UserService))]
+Sort = Annotated[list[SortField], Depends(sort_by("id", "name", "created_at", "updated_at"))]
+
+
+@router.get("/rbac/modules", response_model=list[ModuleActions], dependencies=[require("roles", "read")])
+async def list_modules() -> object:
+    """Every module and the actions a role can grant in it."""
+    return module_catalogue()
+
+
+@router.get("/roles", response_model=list[RoleRead], dependencies=[require("roles", "read")])
+async def list_roles(service: Service, pagination: PaginationDep, sort: Sort) -> object:
+    """List roles with their effective permissions."""
+    return pagination.respond(await service.list_read(pagination, sort))
+
+
+@router.post(
+    "/roles", response_model=RoleRead, status_code=status.HTTP_201_CREATED, dependencies=[require("roles", "create")]
+)
+async def create_role(body: RoleCreate, service: Service, response: Response) -> RoleRead:
+    """Create a role; granting a module at all grants its read."""
+    role = await service.create_role(body.model_dump())
+    response.headers["Location"] = f"/roles/{role.id}"
+    with_etag(response, role)
+    return role
+
+
+@router.get("/roles/{role_id}", response_model=RoleRead, dependencies=[require("roles", "read")])
+async def get_role(role_id: int, service: Service, response: Response) -> RoleRead:
+    """Get one role."""
+    role = await service.get_read(role_id)
+    with_etag(response, role)
+    return role
+
+
+@router.put("/roles/{role_id}", response_model=RoleRead, dependencies=[require("roles", "update")])
+async def replace_role(
+    role_id: int, body: RoleReplace, service: Service, if_match: IfMatch, response: Response
+) -> RoleRead:
+    """Replace a role's name, description and grants."""
+    role = await service.update_role(role_id, body.model_dump(), if_match)
+    with_etag(response, role)
+    return role
+
+
+@router.patch("/roles/{role_id}", response_model=RoleRead, dependencies=[require("roles", "update")])
+async def update_role(
+    role_id: int, body: RoleUpdate, service: Service, if_match: IfMatch, response: Response
+) -> RoleRead:
+    """Change the given fields of a role."""
+    role = await service.update_role(role_id, body.changes(), if_match)
+    with_etag(response, role)
+    return role
+
+
+@router.delete("/roles/{role_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[require("roles", "delete")])
+async def delete_role(role_id: int, service: Service, if_match: IfMatch) -> None:
+    """Delete a role; its holders lose what it granted on their next request."""
+    await service.delete(role_id, if_match)
+
+
+@router.put("/users/{user_id}/roles", response_model=UserWithRoles, dependencies=[require("roles", "update")])
+async def set_user_roles(user_id: int, body: UserRolesUpdate, service: Service, users: Users) -> UserWithRoles:
+    """Replace the roles of a user."""
+    return await service.set_user_roles(users, user_id, body.role_ids)

@@ -1,0 +1,72 @@
+from typing import Annotated
+
+from pydantic import BaseModel, Field, field_validator
+
+from app.auth.rbac.catalogue import ACTIONS, all_modules
+from app.core.schemas import PatchSchema, RequestSchema, ResourceRead
+from app.modules.users.schemas import UserRead
+
+RoleName = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$")]
+Description = Annotated[str, Field(max_length=255)]
+Grants = dict[str, list[str]]
+
+
+def validate_grants(grants: Grants) -> Grants:
+    """Unknown modules or actions are a 422: a typo must not silently grant nothing."""
+    modules = all_modules()
+    for module, actions in grants.items():
+        if module not in modules:
+            raise ValueError(f"unknown module {module!r}; known: {', '.join(modules)}")
+        unknown = [action for action in actions if action not in ACTIONS]
+        if unknown:
+            raise ValueError(f"unknown action(s) {unknown} for {module!r}; known: {', '.join(ACTIONS)}")
+    return grants
+
+
+class RoleReplace(RequestSchema):
+    name: RoleName
+    description: Description | None = None
+    permissions: Grants = Field(default_factory=dict, max_length=50)
+
+    _check_grants = field_validator("permissions")(validate_grants)
+
+
+class RoleCreate(RoleReplace):
+    pass
+
+
+class RoleUpdate(PatchSchema):
+    nullable_fields = frozenset({"description"})
+
+    name: RoleName | None = None
+    description: Description | None = None
+    permissions: Grants | None = Field(default=None, max_length=50)
+
+    @field_validator("permissions")
+    @classmethod
+    def _check_grants(cls, grants: Grants | None) -> Grants | None:
+        return None if grants is None else validate_grants(grants)
+
+
+class RoleRead(ResourceRead):
+    name: str
+    description: str | None
+    permissions: Grants
+
+
+class ModuleActions(BaseModel):
+    module: str
+    actions: list[str]
+
+
+class UserRolesUpdate(RequestSchema):
+    role_ids: list[int] = Field(max_length=100)
+
+
+class RoleSummary(BaseModel):
+    id: int
+    name: str
+
+
+class UserWithRoles(UserRead):
+    roles: list[RoleSummary]

@@ -1,0 +1,116 @@
+"""`/auth`: login, refresh, logout, and the caller's own account."""
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from app.auth.dependencies import CurrentPrincipal
+from app.auth.rbac.catalogue import ACTIONS, all_modules, permission
+from app.auth.rbac.service import RoleService
+from app.auth.schemas import (
+    ChangePasswordRequest,
+    LoginRequest,
+    LogoutRequest,
+    MeRead,
+    MeUpdate,
+    RefreshRequest,
+    TokenPair,
+)
+from app.auth.service import AuthService
+from app.core.deps import SessionDep, SettingsDep
+from app.modules.users.service import UserService
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+def get_auth_service(session: SessionDep, settings: SettingsDep) -> AuthService:
+    return AuthService(session, settings)
+
+
+Service = Annotated[AuthService, Depends(get_auth_service)]
+
+LOGIN_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"username": {"type": "string"}, "password": {"type": "string"}},
+                    "required": ["username", "password"],
+                }
+            },
+            "application/json": {"schema": LoginRequest.model_json_schema()},
+        },
+    }
+}
+
+
+async def read_credentials(request: Request) -> LoginRequest:
+    """The OAuth2 password form (`username` is the email) or a JSON body."""
+    try:
+        if request.headers.get("content-type", "").startswith("application/json"):
+            return LoginRequest.model_validate(json.loads(await request.body()))
+        form = await request.form()
+        return LoginRequest.model_validate({"email": form.get("username"), "password": form.get("password")})
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_input=False)) from exc
+    except ValueError as exc:
+        raise RequestValidationError([{"loc": ["body"], "msg": "Malformed body", "type": "value_error"}]) from exc
+
+
+@router.post("/login", response_model=TokenPair, openapi_extra=LOGIN_BODY)
+async def login(request: Request, service: Service) -> TokenPair:
+    """Exchange email and password for an access and a refresh token."""
+    credentials = await read_credentials(request)
+    client_ip = request.client.host if request.client else "unknown"
+    return await service.login(credentials.email, credentials.password, client_ip, request.app.state.login_throttle)
+
+
+@router.post("/refresh", response_model=TokenPair)
+async def refresh(body: RefreshRequest, service: Service) -> TokenPair:
+    """Rotate a refresh token: a new pair, and the used token stops working."""
+    return await service.refresh(body.refresh_token)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(principal: CurrentPrincipal, service: Service, body: LogoutRequest | None = None) -> None:
+    """End this session: the access token and its refresh token stop working."""
+    await service.logout(principal.claims, body.refresh_token if body else None)
+
+
+@router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT)
+async def logout_all(principal: CurrentPrincipal, service: Service) -> None:
+    """End every session of the caller."""
+    await service.logout_all(principal.claims)
+
+
+@router.get("/me", response_model=MeRead)
+async def read_me(principal: CurrentPrincipal, session: SessionDep) -> MeRead:
+    """The caller, its roles and its effective permissions."""
+    return await _me(principal, session)
+
+
+@router.patch("/me", response_model=MeRead)
+async def update_me(body: MeUpdate, principal: CurrentPrincipal, session: SessionDep) -> MeRead:
+    """Change the caller's own name and surname."""
+    await UserService(session, principal).update(principal.id, body.changes())
+    return await _me(principal, session)
+
+
+@router.post("/change-password", status_code=status.HTTP_204_NO_CONTENT)
+async def change_password(body: ChangePasswordRequest, principal: CurrentPrincipal, service: Service) -> None:
+    """Change the caller's password; every other session ends."""
+    await service.change_password(principal.user, principal.claims, body.current_password, body.new_password)
+
+
+async def _me(principal: CurrentPrincipal, session: SessionDep) -> MeRead:
+    if principal.is_superuser:
+        permissions = [permission(module, action) for module in all_modules() for action in ACTIONS]
+    else:
+        permissions = list(principal.permissions)
+    roles = await RoleService(session, principal).roles_of_user(principal.id)
+    return MeRead.model_validate({**principal.user.model_dump(), "roles": roles, "permissions": sorted(permissions)})

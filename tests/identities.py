@@ -1,0 +1,44 @@
+"""Callers for tests: users with chosen roles and a valid access token, minted without a password hash."""
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from app.auth.models import AuthSession
+from app.auth.rbac.service import RoleService
+from app.auth.repository import AuthRepository
+from app.auth.tokens import encode_token, new_id
+from app.core.database import transaction
+from app.core.models import utcnow
+from app.modules.users.service import UserService
+from tests.factories import unique
+
+
+async def create_identity(
+    app: FastAPI, *, is_superuser: bool = False, permissions: dict[str, list[str]] | None = None, **fields: Any
+) -> tuple[int, str]:
+    """A user (with a role granting `permissions`, if given) and an access token for it."""
+    async with app.state.session_factory() as session:
+        values = {"email": f"{unique('caller')}@example.com", "name": "Caller", "is_superuser": is_superuser, **fields}
+        user = await UserService(session).create(values)
+        assert user.id is not None
+        if permissions is not None:
+            roles = RoleService(session)
+            role = await roles.create_role({"name": unique("role"), "permissions": permissions})
+            await roles.set_user_roles(UserService(session), user.id, [role.id])
+        auth_session = AuthSession(id=new_id(), user_id=user.id, expires_at=utcnow() + timedelta(days=1))
+        async with transaction(session):
+            await AuthRepository(session).add_session(auth_session)
+    token, _ = encode_token(app.state.settings, user.id, auth_session.id, "access")
+    return user.id, token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def client_for(app: FastAPI, token: str | None = None) -> httpx.AsyncClient:
+    headers = bearer(token) if token else {}
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=headers)
