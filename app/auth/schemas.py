@@ -1,5 +1,6 @@
 from pydantic import BaseModel, EmailStr, Field
 
+from app.auth.rbac.schemas import RoleSummary
 from app.core.schemas import PatchSchema, RequestSchema
 from app.modules.users.schemas import Name, Password, UserRead
 
@@ -37,11 +38,6 @@ class MeUpdate(PatchSchema):
     surname: Name | None = None
 
 
-class RoleRef(BaseModel):
-    id: int
-    name: str
-
-
 class MeRead(UserRead):
-    roles: list[RoleRef]
+    roles: list[RoleSummary]
     permissions: list[str]

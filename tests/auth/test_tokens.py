@@ -1,0 +1,112 @@
+"""Forged, expired and misused tokens are all 401."""
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from jose import jwt
+
+from tests.factories import create_login_user, login
+from tests.identities import bearer
+
+
+def _b64(data: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+async def _claims_of_valid_token(client: httpx.AsyncClient) -> tuple[dict[str, object], str]:
+    user = await create_login_user(client)
+    token = (await login(client, user["email"]))["access_token"]
+    return jwt.get_unverified_claims(token), token
+
+
+async def _status_with(anon_client: httpx.AsyncClient, token: str) -> int:
+    return (await anon_client.get("/auth/me", headers=bearer(token))).status_code
+
+
+async def test_a_valid_token_works(client: httpx.AsyncClient, anon_client: httpx.AsyncClient) -> None:
+    _, token = await _claims_of_valid_token(client)
+
+    assert await _status_with(anon_client, token) == 200
+
+
+async def test_alg_none_is_rejected(client: httpx.AsyncClient, anon_client: httpx.AsyncClient) -> None:
+    claims, _ = await _claims_of_valid_token(client)
+    forged = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
+
+    assert await _status_with(anon_client, forged) == 401
+
+
+async def test_tampered_payload_is_rejected(client: httpx.AsyncClient, anon_client: httpx.AsyncClient) -> None:
+    claims, token = await _claims_of_valid_token(client)
+    header, _, signature = token.split(".")
+    tampered = f"{header}.{_b64({**claims, 'sub': '1'})}.{signature}"
+
+    assert await _status_with(anon_client, tampered) == 401
+
+
+@pytest.mark.parametrize(
+    ("change", "secret"),
+    [
+        ({}, "a-completely-different-secret-of-enough-length"),
+        ({"aud": "someone-else"}, None),
+        ({"iss": "someone-else"}, None),
+        ({"type": "refresh"}, None),
+        ({"exp": datetime.now(UTC) - timedelta(seconds=5)}, None),
+    ],
+    ids=["wrong-secret", "wrong-audience", "wrong-issuer", "wrong-type", "expired"],
+)
+async def test_resigned_tokens_with_bad_claims_are_rejected(
+    client: httpx.AsyncClient,
+    anon_client: httpx.AsyncClient,
+    app: FastAPI,
+    change: dict[str, object],
+    secret: str | None,
+) -> None:
+    claims, _ = await _claims_of_valid_token(client)
+    settings = app.state.settings
+    forged = jwt.encode({**claims, **change}, secret or settings.JWT_SECRET, algorithm="HS256")
+
+    assert await _status_with(anon_client, forged) == 401
+
+
+async def test_other_algorithm_with_same_secret_is_rejected(
+    client: httpx.AsyncClient, anon_client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    claims, _ = await _claims_of_valid_token(client)
+    forged = jwt.encode(claims, app.state.settings.JWT_SECRET, algorithm="HS512")
+
+    assert await _status_with(anon_client, forged) == 401
+
+
+async def test_refresh_token_is_not_an_access_token(client: httpx.AsyncClient, anon_client: httpx.AsyncClient) -> None:
+    user = await create_login_user(client)
+    tokens = await login(client, user["email"])
+
+    assert await _status_with(anon_client, tokens["refresh_token"]) == 401
+
+
+@pytest.mark.parametrize("header", ["", "Bearer", "Bearer not.a.jwt", "Basic dXNlcjpwYXNz"])
+async def test_missing_or_garbage_credentials_are_401(anon_client: httpx.AsyncClient, header: str) -> None:
+    response = await anon_client.get("/users", headers={"Authorization": header} if header else {})
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthorized"
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_token_of_a_deleted_user_is_401(client: httpx.AsyncClient, anon_client: httpx.AsyncClient) -> None:
+    claims, token = await _claims_of_valid_token(client)
+    assert (await client.delete(f"/users/{claims['sub']}")).status_code == 204
+
+    assert await _status_with(anon_client, token) == 401
+
+
+async def test_token_of_a_deactivated_user_is_401(client: httpx.AsyncClient, anon_client: httpx.AsyncClient) -> None:
+    claims, token = await _claims_of_valid_token(client)
+    assert (await client.patch(f"/users/{claims['sub']}", json={"is_active": False})).status_code == 200
+
+    assert await _status_with(anon_client, token) == 401
