@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
 import structlog
-from fastapi import Depends
+from fastapi import Depends, Security
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -85,8 +85,11 @@ class PermissionChecker:
 
 
 def require(module: str, action: str) -> Any:
-    """The route-level permission: `dependencies=[require("products", "update")]`."""
-    return Depends(PermissionChecker(module, action))
+    """The route-level permission: `dependencies=[require("products", "update")]`.
+
+    Declared as an OAuth2 scope, so the OpenAPI schema shows each operation's permission.
+    """
+    return Security(PermissionChecker(module, action), scopes=[permission(module, action)])
 
 
 def service_for(service_class: type[ServiceT]) -> Callable[[AsyncSession, Principal], ServiceT]:
