@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.core.errors import BadRequest, Conflict, PreconditionFailed
 from app.core.models import MAX_ID, VersionedTable
-from app.core.pagination import Page, SortField
+from app.core.pagination import Page, SortField, whole_result
 
 ModelT = TypeVar("ModelT", bound=VersionedTable)
 Filters = Sequence[ColumnElement[bool]]
@@ -83,9 +83,7 @@ class BaseRepository(SessionBound, Generic[ModelT]):
         self, *, filters: Filters = (), sort: Sequence[SortField] = (), skip: int = 0, limit: int = 10
     ) -> Page[ModelT]:
         items = await self.list(filters=filters, sort=sort, skip=skip, limit=limit)
-        if skip == 0 and len(items) < limit:
-            return Page(items, len(items))  # the whole result fits in the window: no COUNT needed
-        return Page(items, await self.count(filters=filters))
+        return whole_result(items, skip, limit) or Page(items, await self.count(filters=filters))
 
     async def create(self, values: dict[str, Any]) -> ModelT:
         instance: ModelT = self.model(**values)
