@@ -10,6 +10,8 @@ from app.core.models import utcnow
 from app.core.pagination import Page, Pagination, SortField
 from app.core.repository import ilike_contains
 from app.core.service import CrudService
+from app.modules.posts import repository as posts_repository
+from app.modules.tasks import repository as tasks_repository
 from app.modules.users.models import User
 from app.modules.users.repository import UserRepository
 from app.modules.users.schemas import UserStats
@@ -35,6 +37,13 @@ class UserService(CrudService[User]):
     async def check_write(self, values: dict[str, Any], current: User | None) -> None:
         if "is_superuser" in values and not self._may_set_superuser(values["is_superuser"], current):
             raise Forbidden("Only a superuser can grant or revoke superuser status")
+
+    async def before_delete(self, instance: User) -> None:
+        # Through the ORM, one row at a time, so each change is audited; the foreign keys'
+        # CASCADE and SET NULL are only the database's backstop.
+        assert instance.id is not None
+        await posts_repository.PostRepository(self.session).delete_by_user(instance.id)
+        await tasks_repository.TaskRepository(self.session).unassign_user(instance.id)
 
     async def search(
         self, pagination: Pagination, sort: list[SortField], name: str | None, created_after: datetime | None
