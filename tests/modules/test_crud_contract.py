@@ -15,12 +15,23 @@ from fastapi import FastAPI
 from tests.factories import create_customer, create_post, create_product, create_task, create_user, unique
 from tests.identities import client_for, create_identity
 
+BodyBuilder = Callable[[httpx.AsyncClient], Awaitable[dict[str, Any]]]
+
+
+def fixed(make: Callable[[], dict[str, Any]]) -> BodyBuilder:
+    """A body that needs no other rows; a builder that does creates them with the client it gets."""
+
+    async def build(_client: httpx.AsyncClient) -> dict[str, Any]:
+        return make()
+
+    return build
+
 
 @dataclass(frozen=True)
 class Module:
     name: str
     create: Callable[[httpx.AsyncClient], Awaitable[dict[str, Any]]]
-    replacement: Callable[[], dict[str, Any]]  # a valid PUT body
+    replacement: BodyBuilder  # a valid POST/PUT body
     change: dict[str, Any] = field(default_factory=dict)  # a valid PATCH body
 
     @property
@@ -29,18 +40,11 @@ class Module:
 
 
 MODULES = [
-    Module("users", create_user, lambda: {"email": f"{unique('put')}@example.com", "name": "Put"}, {"name": "Changed"}),
-    Module("posts", create_post, lambda: {"title": "Put", "content": "Replaced"}, {"title": "Changed"}),
-    Module(
-        "products", create_product, lambda: {"sku": unique("PUT-"), "name": "Put", "price": "1.00"}, {"name": "Changed"}
-    ),
-    Module(
-        "customers",
-        create_customer,
-        lambda: {"name": "Put", "email": f"{unique('put')}@example.com"},
-        {"name": "Changed"},
-    ),
-    Module("tasks", create_task, lambda: {"title": "Put"}, {"title": "Changed"}),
+    Module("users", create_user, fixed(lambda: {"email": f"{unique('u')}@example.com", "name": "P"}), {"name": "N"}),
+    Module("posts", create_post, fixed(lambda: {"title": "P", "content": "Replaced"}), {"title": "N"}),
+    Module("products", create_product, fixed(lambda: {"sku": unique("P-"), "name": "P", "price": "1"}), {"name": "N"}),
+    Module("customers", create_customer, fixed(lambda: {"name": "P", "email": f"{unique('c')}@x.com"}), {"name": "N"}),
+    Module("tasks", create_task, fixed(lambda: {"title": "P"}), {"title": "N"}),
 ]
 
 
@@ -50,21 +54,21 @@ def module(request: pytest.FixtureRequest) -> Module:
     return result
 
 
-async def every_route(http: httpx.AsyncClient, module: Module, id_: int) -> dict[str, int]:
-    """Status of each of the six routes for `http`, keyed by action."""
+async def every_route(http: httpx.AsyncClient, module: Module, id_: int, body: dict[str, Any]) -> dict[str, int]:
+    """Status of each of the six routes for `http`, keyed by action (none of them may succeed in writing)."""
     item = f"{module.path}/{id_}"
     return {
         "list": (await http.get(module.path)).status_code,
         "get": (await http.get(item)).status_code,
-        "create": (await http.post(module.path, json=module.replacement())).status_code,
-        "replace": (await http.put(item, json=module.replacement())).status_code,
+        "create": (await http.post(module.path, json=body)).status_code,
+        "replace": (await http.put(item, json=body)).status_code,
         "patch": (await http.patch(item, json=module.change)).status_code,
         "delete": (await http.delete(item)).status_code,
     }
 
 
 async def test_round_trip_201_200_204_with_location_and_etags(client: httpx.AsyncClient, module: Module) -> None:
-    created = await client.post(module.path, json=module.replacement())
+    created = await client.post(module.path, json=await module.replacement(client))
     assert created.status_code == 201, created.text
     location = created.headers["Location"]
     assert location == f"{module.path}/{created.json()['id']}"
@@ -81,7 +85,7 @@ async def test_round_trip_201_200_204_with_location_and_etags(client: httpx.Asyn
     assert patched.headers["ETag"] == '"2"'
     assert patched.json()["version"] == 2
 
-    replaced = await client.put(location, json=module.replacement(), headers={"If-Match": '"2"'})
+    replaced = await client.put(location, json=await module.replacement(client), headers={"If-Match": '"2"'})
     assert replaced.status_code == 200, replaced.text
     assert replaced.headers["ETag"] == '"3"'
 
@@ -96,7 +100,7 @@ async def test_anonymous_caller_gets_401_everywhere(
 ) -> None:
     existing = await module.create(client)
 
-    statuses = await every_route(anon_client, module, existing["id"])
+    statuses = await every_route(anon_client, module, existing["id"], await module.replacement(client))
 
     assert set(statuses.values()) == {401}, statuses
     response = await anon_client.get(module.path)
@@ -109,7 +113,7 @@ async def test_caller_without_the_grant_gets_403(app: FastAPI, client: httpx.Asy
     _, token = await create_identity(app, permissions={"roles": []})  # a grant on another module only
 
     async with client_for(app, token) as stranger:
-        statuses = await every_route(stranger, module, existing["id"])
+        statuses = await every_route(stranger, module, existing["id"], await module.replacement(client))
 
     assert set(statuses.values()) == {403}, statuses
     assert (await client.get(f"{module.path}/{existing['id']}")).status_code == 200  # nothing was deleted
@@ -121,7 +125,7 @@ async def test_each_action_needs_its_own_grant(app: FastAPI, client: httpx.Async
     _, editor_token = await create_identity(app, permissions={module.name: ["update"]})
 
     async with client_for(app, reader_token) as reader:
-        read_only = await every_route(reader, module, existing["id"])
+        read_only = await every_route(reader, module, existing["id"], await module.replacement(client))
     async with client_for(app, editor_token) as editor:
         patched = await editor.patch(f"{module.path}/{existing['id']}", json=module.change)
 
@@ -130,11 +134,12 @@ async def test_each_action_needs_its_own_grant(app: FastAPI, client: httpx.Async
 
 
 async def test_unknown_id_is_404(client: httpx.AsyncClient, module: Module) -> None:
+    body = await module.replacement(client)
     for missing in (999_999, 2**40):  # beyond INTEGER range too: no row, not a database error
         item = f"{module.path}/{missing}"
         statuses = [
             (await client.get(item)).status_code,
-            (await client.put(item, json=module.replacement())).status_code,
+            (await client.put(item, json=body)).status_code,
             (await client.patch(item, json=module.change)).status_code,
             (await client.delete(item)).status_code,
         ]
@@ -150,7 +155,7 @@ async def test_stale_if_match_is_412_and_changes_nothing(client: httpx.AsyncClie
     stale = {"If-Match": '"1"'}
     responses = [
         await client.patch(item, json=module.change, headers=stale),
-        await client.put(item, json=module.replacement(), headers=stale),
+        await client.put(item, json=await module.replacement(client), headers=stale),
         await client.delete(item, headers=stale),
     ]
 
@@ -185,7 +190,7 @@ async def test_pagination_total_and_links(client: httpx.AsyncClient, module: Mod
 async def test_body_and_sort_mistakes_are_422(client: httpx.AsyncClient, module: Module) -> None:
     existing = await module.create(client)
 
-    unknown_field = await client.post(module.path, json={**module.replacement(), "surprise": 1})
+    unknown_field = await client.post(module.path, json={**await module.replacement(client), "surprise": 1})
     unknown_patch_field = await client.patch(f"{module.path}/{existing['id']}", json={"surprise": 1})
     unknown_sort = await client.get(module.path, params={"sort": "surprise"})
 
