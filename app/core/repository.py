@@ -1,7 +1,7 @@
 """The generic repository every module's repository extends. It runs queries; it never commits."""
 
 import re
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -106,36 +106,29 @@ class BaseRepository(SessionBound, Generic[ModelT]):
 
         Never a bulk `delete()`: that would bypass the hooks (SPEC: no write path may).
         """
-        deleted = 0
-        async for batch in self._batches(filters):
-            for instance in batch:
-                await self.session.delete(instance)
-            await self._flush()
-            deleted += len(batch)
-        return deleted
+        return await self._change_each(filters, self.session.delete)
 
     async def update_each(self, values: dict[str, Any], *filters: ColumnElement[bool]) -> int:
         """Set `values` on the matching rows through the ORM, one object at a time (versioned, hooked)."""
-        updated = 0
-        async for batch in self._batches(filters):
-            for instance in batch:
-                for field, value in values.items():
-                    setattr(instance, field, value)
-            await self._flush()
-            updated += len(batch)
-        return updated
 
-    async def _batches(self, filters: Filters) -> AsyncIterator[Sequence[ModelT]]:
-        # Keyset on id: rows the caller has just changed or deleted are never read twice.
-        last_id = 0
+        async def assign(instance: ModelT) -> None:
+            for field, value in values.items():
+                setattr(instance, field, value)
+
+        return await self._change_each(filters, assign)
+
+    async def _change_each(self, filters: Filters, change: Callable[[ModelT], Awaitable[None]]) -> int:
+        # Batches keyed on id: memory stays bounded, and a row just changed or deleted is never read twice.
+        changed, last_id = 0, 0
         while True:
-            statement = (
-                select(self.model).where(*filters, self.model.id > last_id).order_by(self.model.id).limit(_BATCH_SIZE)
-            )
-            batch: list[ModelT] = list(await self.session.scalars(statement))
+            statement = select(self.model).where(*filters, self.model.id > last_id).order_by(self.model.id)
+            batch: list[ModelT] = list(await self.session.scalars(statement.limit(_BATCH_SIZE)))
             if not batch:
-                return
-            yield batch
+                return changed
+            for instance in batch:
+                await change(instance)
+            await self._flush()
+            changed += len(batch)
             last_id = int(batch[-1].id or 0)  # rows read back from the table always have their id
 
     def sort_column(self, name: str) -> Any:
