@@ -2,6 +2,22 @@
 
 from app.auth.models import AuthSession, RefreshToken, UserRevokedToken
 from app.auth.rbac.models import Role, RoleGrant, UserRole
+from app.modules.customers.models import Customer
+from app.modules.posts.models import Post
+from app.modules.products.models import Product
+from app.modules.tasks.models import Task
 from app.modules.users.models import User
 
-__all__ = ["AuthSession", "RefreshToken", "Role", "RoleGrant", "User", "UserRevokedToken", "UserRole"]
+__all__ = [
+    "AuthSession",
+    "Customer",
+    "Post",
+    "Product",
+    "RefreshToken",
+    "Role",
+    "RoleGrant",
+    "Task",
+    "User",
+    "UserRevokedToken",
+    "UserRole",
+]

@@ -12,12 +12,36 @@ def unique(prefix: str) -> str:
     return f"{prefix}{next(_sequence)}"
 
 
-async def create_user(client: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
-    body = {"email": f"{unique('user')}@example.com", "name": unique("Name"), **overrides}
-    response = await client.post("/users", json=body)
+async def _create(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = await client.post(path, json=body)
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created
+
+
+async def create_user(client: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
+    return await _create(
+        client, "/users", {"email": f"{unique('user')}@example.com", "name": unique("Name"), **overrides}
+    )
+
+
+async def create_post(client: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
+    return await _create(client, "/posts", {"title": unique("Title "), "content": "Some content", **overrides})
+
+
+async def create_product(client: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
+    return await _create(
+        client, "/products", {"sku": unique("SKU-"), "name": unique("Product "), "price": "9.99", **overrides}
+    )
+
+
+async def create_customer(client: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
+    body = {"name": unique("Customer "), "email": f"{unique('customer')}@example.com", **overrides}
+    return await _create(client, "/customers", body)
+
+
+async def create_task(client: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
+    return await _create(client, "/tasks", {"title": unique("Task "), **overrides})
 
 
 PASSWORD = "correct-horse-battery"

@@ -8,6 +8,9 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
+# Primary keys are INTEGER columns: a larger id names no row (and PostgreSQL rejects it as a parameter).
+MAX_ID = 2**31 - 1
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -18,6 +18,11 @@ class Page(Generic[ItemT]):
     total: int
 
 
+def whole_result(items: Sequence[ItemT], skip: int, limit: int) -> Page[ItemT] | None:
+    """The page when the window holds the whole result, so no COUNT is needed; else None."""
+    return Page(items, len(items)) if skip == 0 and len(items) < limit else None
+
+
 @dataclass(frozen=True, slots=True)
 class SortField:
     name: str

@@ -1,7 +1,7 @@
 """The generic repository every module's repository extends. It runs queries; it never commits."""
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -10,13 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.core.errors import BadRequest, Conflict, PreconditionFailed
-from app.core.models import VersionedTable
-from app.core.pagination import Page, SortField
+from app.core.models import MAX_ID, VersionedTable
+from app.core.pagination import Page, SortField, whole_result
 
 ModelT = TypeVar("ModelT", bound=VersionedTable)
 Filters = Sequence[ColumnElement[bool]]
 
 _LIKE_ESCAPE = "\\"
+# Rows loaded at a time by the one-object-at-a-time writers (`delete_each`, `update_each`).
+_BATCH_SIZE = 500
 
 
 def contains_pattern(text: str) -> str:
@@ -28,6 +30,11 @@ def contains_pattern(text: str) -> str:
 def ilike_contains(column: Any, text: str) -> ColumnElement[bool]:
     result: ColumnElement[bool] = column.ilike(contains_pattern(text), escape=_LIKE_ESCAPE)
     return result
+
+
+def equal_filters(model: type[Any], criteria: Mapping[str, Any]) -> list[ColumnElement[bool]]:
+    """`column == value` for each criterion given; None means "not filtered on"."""
+    return [getattr(model, name) == value for name, value in criteria.items() if value is not None]
 
 
 def integrity_error_to_domain(exc: IntegrityError) -> Conflict | BadRequest:
@@ -50,11 +57,16 @@ class BaseRepository(SessionBound, Generic[ModelT]):
     model: ClassVar[type[Any]]
 
     async def get(self, id_: int) -> ModelT | None:
+        if not 0 < id_ <= MAX_ID:
+            return None
         result: ModelT | None = await self.session.get(self.model, id_)
         return result
 
     async def exists(self, id_: int) -> bool:
-        found = await self.session.scalar(select(self.model.id).where(self.model.id == id_))
+        return 0 < id_ <= MAX_ID and await self.exists_where(self.model.id == id_)
+
+    async def exists_where(self, *filters: ColumnElement[bool]) -> bool:
+        found = await self.session.scalar(select(self.model.id).where(*filters).limit(1))
         return found is not None
 
     async def list(
@@ -71,9 +83,7 @@ class BaseRepository(SessionBound, Generic[ModelT]):
         self, *, filters: Filters = (), sort: Sequence[SortField] = (), skip: int = 0, limit: int = 10
     ) -> Page[ModelT]:
         items = await self.list(filters=filters, sort=sort, skip=skip, limit=limit)
-        if skip == 0 and len(items) < limit:
-            return Page(items, len(items))  # the whole result fits in the window: no COUNT needed
-        return Page(items, await self.count(filters=filters))
+        return whole_result(items, skip, limit) or Page(items, await self.count(filters=filters))
 
     async def create(self, values: dict[str, Any]) -> ModelT:
         instance: ModelT = self.model(**values)
@@ -91,6 +101,40 @@ class BaseRepository(SessionBound, Generic[ModelT]):
         await self.session.delete(instance)
         await self._flush()
 
+    async def delete_each(self, *filters: ColumnElement[bool]) -> int:
+        """Delete the matching rows through the ORM, one object at a time, so ORM hooks see every delete.
+
+        Never a bulk `delete()`: that would bypass the hooks (SPEC: no write path may).
+        """
+        return await self._change_each(filters, self.session.delete)
+
+    async def update_each(self, values: dict[str, Any], *filters: ColumnElement[bool]) -> int:
+        """Set `values` on the matching rows through the ORM, one object at a time (versioned, hooked)."""
+
+        async def assign(instance: ModelT) -> None:
+            for field, value in values.items():
+                setattr(instance, field, value)
+
+        return await self._change_each(filters, assign)
+
+    async def _change_each(self, filters: Filters, change: Callable[[ModelT], Awaitable[None]]) -> int:
+        # Batches keyed on id: memory stays bounded, and a row just changed or deleted is never read twice.
+        changed, last_id = 0, 0
+        while True:
+            statement = select(self.model).where(*filters, self.model.id > last_id).order_by(self.model.id)
+            batch: list[ModelT] = list(await self.session.scalars(statement.limit(_BATCH_SIZE)))
+            if not batch:
+                return changed
+            for instance in batch:
+                await change(instance)
+            await self._flush()
+            changed += len(batch)
+            last_id = int(batch[-1].id or 0)  # rows read back from the table always have their id
+
+    def sort_column(self, name: str) -> Any:
+        """The expression `sort=name` orders by; a repository overrides it for computed orders."""
+        return getattr(self.model, name)
+
     async def _flush(self) -> None:
         try:
             await self.session.flush()
@@ -100,7 +144,7 @@ class BaseRepository(SessionBound, Generic[ModelT]):
             raise PreconditionFailed() from exc
 
     def _ordered(self, statement: Select[Any], sort: Sequence[SortField]) -> Select[Any]:
-        columns = [getattr(self.model, field.name) for field in sort]
+        columns = [self.sort_column(field.name) for field in sort]
         order = [
             column.desc() if field.descending else column.asc() for column, field in zip(columns, sort, strict=True)
         ]

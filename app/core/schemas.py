@@ -1,9 +1,27 @@
-"""Base classes of request and response bodies."""
+"""Base classes of request and response bodies, and field types several modules share."""
 
 from datetime import datetime
-from typing import Any, ClassVar
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, PlainSerializer, model_validator
+
+from app.core.models import MAX_ID
+
+# The id of another resource, in a body or a filter.
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+# Stored lower-cased, so a unique index makes addresses unique case-insensitively.
+Email = Annotated[EmailStr, Field(max_length=255), AfterValidator(str.lower)]
+
+# An exact amount for a Numeric(12, 2) column: a JSON number or string in, at most two
+# decimals (422 otherwise, never rounded), and out as a string with two ("19.90"), so no
+# client ever parses it into a binary float.
+Money = Annotated[
+    Decimal,
+    Field(max_digits=12, decimal_places=2),
+    PlainSerializer(lambda amount: f"{amount:.2f}", return_type=str, when_used="json"),
+]
 
 
 class RequestSchema(BaseModel):

@@ -1,7 +1,8 @@
 """The generic service: CRUD with versioned writes, each call one transaction.
 
-A module's service subclasses it, names its repository, and overrides the hooks
-(`check_write`, `before_delete`) with its own business rules.
+A module's service subclasses it, names its repository, declares its unique fields
+and the rows its foreign keys point at, and overrides the hooks (`check_write`,
+`after_update`, `before_delete`) with its own business rules.
 """
 
 from collections.abc import Sequence
@@ -10,7 +11,7 @@ from typing import Any, ClassVar, Generic, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import transaction
-from app.core.errors import NotFound, PreconditionFailed
+from app.core.errors import BadRequest, Conflict, NotFound, PreconditionFailed
 from app.core.models import VersionedTable
 from app.core.pagination import Page, Pagination, SortField
 from app.core.repository import BaseRepository, Filters, ModelT
@@ -33,6 +34,12 @@ class Actor(Protocol):
 class CrudService(Generic[ModelT]):
     repository_class: ClassVar[type[BaseRepository[Any]]]
     resource_name: ClassVar[str] = "Resource"
+    # Columns whose values must be unique: a clash is a 409 naming the field. The
+    # database's unique index stays the guard against a concurrent writer.
+    unique_fields: ClassVar[tuple[str, ...]] = ()
+    # (foreign-key column, repository of the table it points at): a missing row is a 400.
+    # The database's foreign key stays the guard against a concurrent delete.
+    references: ClassVar[tuple[tuple[str, type[BaseRepository[Any]]], ...]] = ()
 
     def __init__(self, session: AsyncSession, actor: Actor | None = None) -> None:
         self.session = session
@@ -51,6 +58,7 @@ class CrudService(Generic[ModelT]):
     async def create(self, values: dict[str, Any]) -> ModelT:
         async with transaction(self.session):
             await self.check_write(values, None)
+            await self._check_declared_rules(values, None)
             return await self.repository.create(values)
 
     async def update(self, id_: int, values: dict[str, Any], expected_version: int | None = None) -> ModelT:
@@ -60,6 +68,7 @@ class CrudService(Generic[ModelT]):
                     instance = await self.get(id_)
                     ensure_version(instance, expected_version)
                     await self.check_write(values, instance)
+                    await self._check_declared_rules(values, instance)
                     columns = {key: value for key, value in values.items() if key in self.repository.model.model_fields}
                     await self.repository.update(instance, columns)
                     await self.after_update(instance, values)
@@ -84,6 +93,24 @@ class CrudService(Generic[ModelT]):
 
     async def before_delete(self, instance: ModelT) -> None:
         """Work that must happen in the same transaction as the delete."""
+
+    async def _check_declared_rules(self, values: dict[str, Any], current: ModelT | None) -> None:
+        for field in self.unique_fields:
+            value = _changed_value(values, field, current)
+            if value is not None and await self.repository.exists_where(getattr(self.repository.model, field) == value):
+                raise Conflict(f"A {self.resource_name.lower()} with {field} {value} already exists")
+        for field, repository_class in self.references:
+            value = _changed_value(values, field, current)
+            if value is not None and not await repository_class(self.session).exists(value):
+                raise BadRequest(f"{field}: {repository_class.model.__name__} {value} does not exist")
+
+
+def _changed_value(values: dict[str, Any], field: str, current: VersionedTable | None) -> Any:
+    """The value a write sets on `field`, or None when it leaves it unset, null or unchanged."""
+    value = values.get(field)
+    if current is not None and getattr(current, field) == value:
+        return None
+    return value
 
 
 def ensure_version(instance: VersionedTable, expected_version: int | None) -> None:

@@ -1,10 +1,9 @@
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, EmailStr, Field
+from pydantic import BaseModel, Field
 
-from app.core.schemas import PatchSchema, RequestSchema, ResourceRead
+from app.core.schemas import Email, PatchSchema, RequestSchema, ResourceRead
 
-Email = Annotated[EmailStr, Field(max_length=255), AfterValidator(str.lower)]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Password = Annotated[str, Field(min_length=8, max_length=128)]
 

@@ -5,11 +5,13 @@ from sqlmodel import col
 
 from app.auth.passwords import hash_password
 from app.auth.repository import AuthRepository
-from app.core.errors import Conflict, Forbidden
+from app.core.errors import Forbidden
 from app.core.models import utcnow
 from app.core.pagination import Page, Pagination, SortField
 from app.core.repository import ilike_contains
 from app.core.service import CrudService
+from app.modules.posts import repository as posts_repository
+from app.modules.tasks import repository as tasks_repository
 from app.modules.users.models import User
 from app.modules.users.repository import UserRepository
 from app.modules.users.schemas import UserStats
@@ -19,6 +21,7 @@ class UserService(CrudService[User]):
     repository_class = UserRepository
     resource_name = "User"
     repository: UserRepository
+    unique_fields = ("email",)
 
     async def create(self, values: dict[str, Any]) -> User:
         return await super().create(await self._hash_password_field(values))
@@ -34,11 +37,13 @@ class UserService(CrudService[User]):
     async def check_write(self, values: dict[str, Any], current: User | None) -> None:
         if "is_superuser" in values and not self._may_set_superuser(values["is_superuser"], current):
             raise Forbidden("Only a superuser can grant or revoke superuser status")
-        email = values.get("email")
-        if email is not None and (current is None or email != current.email):
-            existing = await self.repository.get_by_email(email)
-            if existing is not None:
-                raise Conflict(f"A user with email {email} already exists")
+
+    async def before_delete(self, instance: User) -> None:
+        # Through the ORM, one row at a time, so each change is audited; the foreign keys'
+        # CASCADE and SET NULL are only the database's backstop.
+        assert instance.id is not None
+        await posts_repository.PostRepository(self.session).delete_by_user(instance.id)
+        await tasks_repository.TaskRepository(self.session).unassign_user(instance.id)
 
     async def search(
         self, pagination: Pagination, sort: list[SortField], name: str | None, created_after: datetime | None

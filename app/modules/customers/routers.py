@@ -1,0 +1,69 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from app.auth.dependencies import require, service_for
+from app.core.deps import PaginationDep
+from app.core.http import IfMatch, with_etag
+from app.core.pagination import SortField, sort_by
+from app.modules.customers.models import Customer
+from app.modules.customers.schemas import CustomerCreate, CustomerFilters, CustomerRead, CustomerReplace, CustomerUpdate
+from app.modules.customers.service import CustomerService
+
+router = APIRouter(prefix="/customers", tags=["customers"])
+
+Service = Annotated[CustomerService, Depends(service_for(CustomerService))]
+Sort = Annotated[list[SortField], Depends(sort_by("id", "name", "email", "company", "created_at", "updated_at"))]
+
+
+@router.get("", response_model=list[CustomerRead], dependencies=[require("customers", "read")])
+async def list_customers(
+    service: Service, pagination: PaginationDep, sort: Sort, filters: Annotated[CustomerFilters, Query()]
+) -> object:
+    """List customers, filtered by text and company."""
+    return pagination.respond(await service.search(pagination, sort, filters))
+
+
+@router.post(
+    "", response_model=CustomerRead, status_code=status.HTTP_201_CREATED, dependencies=[require("customers", "create")]
+)
+async def create_customer(body: CustomerCreate, service: Service, response: Response) -> Customer:
+    """Create a customer."""
+    customer = await service.create(body.model_dump())
+    response.headers["Location"] = f"{router.prefix}/{customer.id}"
+    with_etag(response, customer)
+    return customer
+
+
+@router.get("/{customer_id}", response_model=CustomerRead, dependencies=[require("customers", "read")])
+async def get_customer(customer_id: int, service: Service, response: Response) -> Customer:
+    """Get one customer."""
+    customer = await service.get(customer_id)
+    with_etag(response, customer)
+    return customer
+
+
+@router.put("/{customer_id}", response_model=CustomerRead, dependencies=[require("customers", "update")])
+async def replace_customer(
+    customer_id: int, body: CustomerReplace, service: Service, if_match: IfMatch, response: Response
+) -> Customer:
+    """Replace a customer's writable fields; optional ones left out go back to their defaults."""
+    customer = await service.update(customer_id, body.model_dump(), if_match)
+    with_etag(response, customer)
+    return customer
+
+
+@router.patch("/{customer_id}", response_model=CustomerRead, dependencies=[require("customers", "update")])
+async def update_customer(
+    customer_id: int, body: CustomerUpdate, service: Service, if_match: IfMatch, response: Response
+) -> Customer:
+    """Change the given fields of a customer."""
+    customer = await service.update(customer_id, body.changes(), if_match)
+    with_etag(response, customer)
+    return customer
+
+
+@router.delete("/{customer_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[require("customers", "delete")])
+async def delete_customer(customer_id: int, service: Service, if_match: IfMatch) -> None:
+    """Delete a customer; its tasks stay, without a customer."""
+    await service.delete(customer_id, if_match)

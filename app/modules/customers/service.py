@@ -1,0 +1,29 @@
+from sqlalchemy import ColumnElement, or_
+
+from app.core.pagination import Page, Pagination, SortField
+from app.core.repository import ilike_contains
+from app.core.service import CrudService
+from app.modules.customers.models import Customer
+from app.modules.customers.repository import CustomerRepository
+from app.modules.customers.schemas import CustomerFilters
+from app.modules.tasks import repository as tasks_repository
+
+
+class CustomerService(CrudService[Customer]):
+    repository_class = CustomerRepository
+    resource_name = "Customer"
+    repository: CustomerRepository
+    unique_fields = ("email",)
+
+    async def search(self, pagination: Pagination, sort: list[SortField], filters: CustomerFilters) -> Page[Customer]:
+        conditions: list[ColumnElement[bool]] = []
+        if filters.q:
+            conditions.append(or_(ilike_contains(Customer.name, filters.q), ilike_contains(Customer.email, filters.q)))
+        if filters.company:
+            conditions.append(ilike_contains(Customer.company, filters.company))
+        return await self.list(pagination, sort, conditions)
+
+    async def before_delete(self, instance: Customer) -> None:
+        # Through the ORM, task by task, so each change is audited; the FK's SET NULL is only a backstop.
+        assert instance.id is not None
+        await tasks_repository.TaskRepository(self.session).detach_customer(instance.id)

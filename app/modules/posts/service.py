@@ -1,0 +1,40 @@
+from typing import Any
+
+from app.core.errors import BadRequest
+from app.core.pagination import Page, Pagination, SortField
+from app.core.repository import equal_filters
+from app.core.service import CrudService
+from app.modules.posts.models import Post
+from app.modules.posts.repository import PostRepository
+from app.modules.posts.schemas import PostCount, PostFilters
+from app.modules.users import repository as users_repository
+
+
+class PostService(CrudService[Post]):
+    repository_class = PostRepository
+    resource_name = "Post"
+    repository: PostRepository
+    references = (("user_id", users_repository.UserRepository),)
+
+    async def create(self, values: dict[str, Any]) -> Post:
+        if values.get("user_id") is None:
+            values = {**values, "user_id": self._caller_id()}
+        return await super().create(values)
+
+    async def update(self, id_: int, values: dict[str, Any], expected_version: int | None = None) -> Post:
+        if "user_id" in values and values["user_id"] is None:  # PUT without an author: the caller, as on create
+            values = {**values, "user_id": self._caller_id()}
+        return await super().update(id_, values, expected_version)
+
+    async def search(self, pagination: Pagination, sort: list[SortField], filters: PostFilters) -> Page[Post]:
+        return await self.list(pagination, sort, equal_filters(Post, filters.model_dump()))
+
+    async def stats(self, pagination: Pagination) -> Page[PostCount]:
+        page = await self.repository.count_by_user(skip=pagination.skip, limit=pagination.limit)
+        return Page([PostCount(user_id=user_id, post_count=count) for user_id, count in page.items], page.total)
+
+    def _caller_id(self) -> int:
+        caller_id = self.actor.id if self.actor is not None else None
+        if caller_id is None:
+            raise BadRequest("user_id is required when no user is calling")
+        return caller_id

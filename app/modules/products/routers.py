@@ -1,0 +1,69 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from app.auth.dependencies import require, service_for
+from app.core.deps import PaginationDep
+from app.core.http import IfMatch, with_etag
+from app.core.pagination import SortField, sort_by
+from app.modules.products.models import Product
+from app.modules.products.schemas import ProductCreate, ProductFilters, ProductRead, ProductReplace, ProductUpdate
+from app.modules.products.service import ProductService
+
+router = APIRouter(prefix="/products", tags=["products"])
+
+Service = Annotated[ProductService, Depends(service_for(ProductService))]
+Sort = Annotated[list[SortField], Depends(sort_by("id", "sku", "name", "price", "stock", "created_at", "updated_at"))]
+
+
+@router.get("", response_model=list[ProductRead], dependencies=[require("products", "read")])
+async def list_products(
+    service: Service, pagination: PaginationDep, sort: Sort, filters: Annotated[ProductFilters, Query()]
+) -> object:
+    """List products, filtered by text, price range and availability."""
+    return pagination.respond(await service.search(pagination, sort, filters))
+
+
+@router.post(
+    "", response_model=ProductRead, status_code=status.HTTP_201_CREATED, dependencies=[require("products", "create")]
+)
+async def create_product(body: ProductCreate, service: Service, response: Response) -> Product:
+    """Create a product."""
+    product = await service.create(body.model_dump())
+    response.headers["Location"] = f"{router.prefix}/{product.id}"
+    with_etag(response, product)
+    return product
+
+
+@router.get("/{product_id}", response_model=ProductRead, dependencies=[require("products", "read")])
+async def get_product(product_id: int, service: Service, response: Response) -> Product:
+    """Get one product."""
+    product = await service.get(product_id)
+    with_etag(response, product)
+    return product
+
+
+@router.put("/{product_id}", response_model=ProductRead, dependencies=[require("products", "update")])
+async def replace_product(
+    product_id: int, body: ProductReplace, service: Service, if_match: IfMatch, response: Response
+) -> Product:
+    """Replace a product's writable fields; optional ones left out go back to their defaults."""
+    product = await service.update(product_id, body.model_dump(), if_match)
+    with_etag(response, product)
+    return product
+
+
+@router.patch("/{product_id}", response_model=ProductRead, dependencies=[require("products", "update")])
+async def update_product(
+    product_id: int, body: ProductUpdate, service: Service, if_match: IfMatch, response: Response
+) -> Product:
+    """Change the given fields of a product."""
+    product = await service.update(product_id, body.changes(), if_match)
+    with_etag(response, product)
+    return product
+
+
+@router.delete("/{product_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[require("products", "delete")])
+async def delete_product(product_id: int, service: Service, if_match: IfMatch) -> None:
+    """Delete a product."""
+    await service.delete(product_id, if_match)

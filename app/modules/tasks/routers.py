@@ -1,0 +1,69 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from app.auth.dependencies import require, service_for
+from app.core.deps import PaginationDep
+from app.core.http import IfMatch, with_etag
+from app.core.pagination import SortField, sort_by
+from app.modules.tasks.models import Task
+from app.modules.tasks.schemas import TaskCreate, TaskFilters, TaskRead, TaskReplace, TaskUpdate
+from app.modules.tasks.service import TaskService
+
+router = APIRouter(prefix="/tasks", tags=["tasks"])
+
+Service = Annotated[TaskService, Depends(service_for(TaskService))]
+Sort = Annotated[
+    list[SortField], Depends(sort_by("id", "title", "status", "priority", "due_date", "created_at", "updated_at"))
+]
+
+
+@router.get("", response_model=list[TaskRead], dependencies=[require("tasks", "read")])
+async def list_tasks(
+    service: Service, pagination: PaginationDep, sort: Sort, filters: Annotated[TaskFilters, Query()]
+) -> object:
+    """List tasks, filtered by status, priority, assignee, customer and due date."""
+    return pagination.respond(await service.search(pagination, sort, filters))
+
+
+@router.post(
+    "", response_model=TaskRead, status_code=status.HTTP_201_CREATED, dependencies=[require("tasks", "create")]
+)
+async def create_task(body: TaskCreate, service: Service, response: Response) -> Task:
+    """Create a task."""
+    task = await service.create(body.model_dump())
+    response.headers["Location"] = f"{router.prefix}/{task.id}"
+    with_etag(response, task)
+    return task
+
+
+@router.get("/{task_id}", response_model=TaskRead, dependencies=[require("tasks", "read")])
+async def get_task(task_id: int, service: Service, response: Response) -> Task:
+    """Get one task."""
+    task = await service.get(task_id)
+    with_etag(response, task)
+    return task
+
+
+@router.put("/{task_id}", response_model=TaskRead, dependencies=[require("tasks", "update")])
+async def replace_task(
+    task_id: int, body: TaskReplace, service: Service, if_match: IfMatch, response: Response
+) -> Task:
+    """Replace a task's writable fields; optional ones left out go back to their defaults."""
+    task = await service.update(task_id, body.model_dump(), if_match)
+    with_etag(response, task)
+    return task
+
+
+@router.patch("/{task_id}", response_model=TaskRead, dependencies=[require("tasks", "update")])
+async def update_task(task_id: int, body: TaskUpdate, service: Service, if_match: IfMatch, response: Response) -> Task:
+    """Change the given fields of a task."""
+    task = await service.update(task_id, body.changes(), if_match)
+    with_etag(response, task)
+    return task
+
+
+@router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[require("tasks", "delete")])
+async def delete_task(task_id: int, service: Service, if_match: IfMatch) -> None:
+    """Delete a task."""
+    await service.delete(task_id, if_match)

@@ -1,0 +1,26 @@
+from sqlmodel import col
+
+from app.core.pagination import Page, Pagination, SortField
+from app.core.repository import equal_filters
+from app.core.service import CrudService
+from app.modules.customers import repository as customers_repository
+from app.modules.tasks.models import Task
+from app.modules.tasks.repository import TaskRepository
+from app.modules.tasks.schemas import TaskFilters
+from app.modules.users import repository as users_repository
+
+
+class TaskService(CrudService[Task]):
+    repository_class = TaskRepository
+    resource_name = "Task"
+    repository: TaskRepository
+    references = (
+        ("assignee_id", users_repository.UserRepository),
+        ("customer_id", customers_repository.CustomerRepository),
+    )
+
+    async def search(self, pagination: Pagination, sort: list[SortField], filters: TaskFilters) -> Page[Task]:
+        conditions = equal_filters(Task, filters.model_dump(exclude={"due_before"}))
+        if filters.due_before is not None:
+            conditions.append(col(Task.due_date) < filters.due_before)
+        return await self.list(pagination, sort, conditions)
