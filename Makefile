@@ -51,3 +51,6 @@ seed: $(STAMP) ## Seed roles and the first superuser
 
 clean: ## Remove the virtualenv, caches and the local SQLite database
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache data
+
+bench: $(STAMP) ## Benchmark against a bare FastAPI floor (BENCH_DATABASE_URL for PostgreSQL); writes bench/results.json
+	$(BIN)/python -m bench.run $(BENCH_ARGS)

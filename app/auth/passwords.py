@@ -4,7 +4,9 @@ Hashing is CPU-bound for tens of milliseconds, so it always runs in a worker thr
 in the event loop it would stall every other request.
 """
 
-from anyio import to_thread
+import os
+
+from anyio import CapacityLimiter, to_thread
 from passlib.context import CryptContext
 
 # m=32 MiB, t=2, p=1: about 50 ms per verify on a 2-core host (docs/AUTHENTICATION_GUIDE.md).
@@ -17,20 +19,24 @@ password_context = CryptContext(
     argon2__parallelism=1,
 )
 
+# Each argon2 call holds 32 MiB: more calls at once than cores only queue for the CPU and
+# multiply the memory (thread arenas keep it), so they run at most one per core.
+_hashing_slots = CapacityLimiter(os.cpu_count() or 1)
+
 # Verified when the email is unknown, so that a miss costs as much as a wrong password.
 _DUMMY_HASH = password_context.hash("dummy-password-for-timing")
 
 
 async def hash_password(password: str) -> str:
-    return await to_thread.run_sync(password_context.hash, password)
+    return await to_thread.run_sync(password_context.hash, password, limiter=_hashing_slots)
 
 
 async def verify_password(password: str, hashed: str | None) -> tuple[bool, str | None]:
     """Check a password; also return a new hash when the stored one uses outdated parameters."""
     if hashed is None:
-        await to_thread.run_sync(password_context.verify, password, _DUMMY_HASH)
+        await to_thread.run_sync(password_context.verify, password, _DUMMY_HASH, limiter=_hashing_slots)
         return False, None
-    return await to_thread.run_sync(_verify_and_update, password, hashed)
+    return await to_thread.run_sync(_verify_and_update, password, hashed, limiter=_hashing_slots)
 
 
 def _verify_and_update(password: str, hashed: str) -> tuple[bool, str | None]:

@@ -1,0 +1,175 @@
+"""`make bench`: the service under wrk, side by side with a bare FastAPI floor, in one run.
+
+    python -m bench.run [--seconds 10] [--products 10000] [--workers 1,2] [--soak 600]
+
+SQLite by default; BENCH_DATABASE_URL (a PostgreSQL server URL) runs on a fresh database
+created on that server and dropped afterwards. Writes bench/results.json.
+"""
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench.api import Api
+from bench.database import scratch_database
+from bench.servers import ROOT, serve, worker_rss_mb
+from bench.wrk import WrkResult, run_wrk
+
+FLOOR_PORT, SERVICE_PORT = 8101, 8102
+BENCH_EMAIL, BENCH_PASSWORD = "bench@example.com", "bench-password-123"
+TARGETS = {"get_product": 0.15, "list_products_cached": 0.20, "create_product": 0.06}
+P99_LIMIT_MS = 25.0
+RSS_LIMIT_MB = 150.0
+
+
+def service_env(database_url: str, **overrides: str) -> dict[str, str]:
+    env = {
+        "APP_ENV": "prod",
+        "JWT_SECRET": secrets.token_urlsafe(48),
+        "DATABASE_URL": database_url,
+        "LOG_LEVEL": "WARNING",
+        "FIRST_SUPERUSER_EMAIL": "admin@example.com",
+        "FIRST_SUPERUSER_PASSWORD": "admin-password-123",
+        "LOGIN_MAX_ATTEMPTS": "1000000",
+        **overrides,
+    }
+    for optional in ("REDIS_URL", "RABBITMQ_URL"):
+        if os.environ.get(f"BENCH_{optional}"):
+            env[optional] = os.environ[f"BENCH_{optional}"]
+    return env
+
+
+def prepare(env: dict[str, str], products: int) -> None:
+    run_env = {**os.environ, **env}
+    for command in (["db", "upgrade"], ["seed"]):
+        subprocess.run([sys.executable, "-m", "app", *command], cwd=ROOT, env=run_env, check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"from bench.seed import run; from app.core.config import Settings; run(Settings(), {products})",
+        ],
+        cwd=ROOT,
+        env=run_env,
+        check=True,
+    )
+
+
+def scenarios(api: Api, seconds: int, token: str) -> list[WrkResult]:
+    auth = {"Authorization": f"Bearer {token}"}
+    base = api.base_url
+    product_id = api.first_product_id(token)
+    env = {**os.environ, "BENCH_TOKEN": token, "BENCH_EMAIL": BENCH_EMAIL, "BENCH_PASSWORD": BENCH_PASSWORD}
+    env["BENCH_RUN"] = secrets.token_hex(4)
+    return [
+        run_wrk("get_product", f"{base}/products/{product_id}", seconds=seconds, connections=32, headers=auth),
+        run_wrk("get_product_c16", f"{base}/products/{product_id}", seconds=seconds, connections=16, headers=auth),
+        run_wrk("list_products_cached", f"{base}/products?limit=20", seconds=seconds, connections=32, headers=auth),
+        run_wrk("list_products_c16", f"{base}/products?limit=20", seconds=seconds, connections=16, headers=auth),
+        run_wrk(
+            "create_product",
+            f"{base}/products",
+            seconds=seconds,
+            connections=32,
+            script=ROOT / "bench/post_product.lua",
+            env=env,
+        ),
+        run_wrk(
+            "login", f"{base}/auth/login", seconds=seconds, connections=8, script=ROOT / "bench/login.lua", env=env
+        ),
+    ]
+
+
+def run_service(database_url: str, workers: int, seconds: int, **settings: str) -> dict[str, Any]:
+    env = service_env(database_url, WORKERS=str(workers), **settings)
+    with serve("app.main:create_app", SERVICE_PORT, env, workers=workers, factory=True) as pid:
+        api = Api(f"http://127.0.0.1:{SERVICE_PORT}")
+        token = api.bench_user_token(BENCH_EMAIL, BENCH_PASSWORD)
+        results = scenarios(api, seconds, token)
+        return {"results": [r.as_dict() for r in results], "rss_mb": worker_rss_mb(pid, workers)}
+
+
+def run_uncached(database_url: str, seconds: int) -> WrkResult:
+    env = service_env(database_url, CACHE_TTL_SECONDS="0")
+    with serve("app.main:create_app", SERVICE_PORT, env, factory=True):
+        api = Api(f"http://127.0.0.1:{SERVICE_PORT}")
+        token = api.bench_user_token(BENCH_EMAIL, BENCH_PASSWORD)
+        auth = {"Authorization": f"Bearer {token}"}
+        return run_wrk(
+            "list_products_uncached", f"{api.base_url}/products?limit=20", seconds=seconds, connections=32, headers=auth
+        )
+
+
+def report(floor: WrkResult, runs: dict[str, dict[str, Any]]) -> list[str]:
+    lines = [f"{'scenario':<28}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'x floor':>9}"]
+    lines.append(
+        f"{'floor (bare FastAPI)':<28}{floor.requests_per_second:>10.0f}{floor.p50_ms:>9.2f}{floor.p99_ms:>9.2f}"
+        f"{floor.non_2xx:>9}{1:>9.3f}"
+    )
+    failures = []
+    for label, run in runs.items():
+        for result in run["results"]:
+            ratio = result["requests_per_second"] / floor.requests_per_second
+            result["ratio_to_floor"] = round(ratio, 4)
+            lines.append(
+                f"{label + ' ' + result['name']:<28}{result['requests_per_second']:>10.0f}"
+                f"{result['p50_ms']:>9.2f}{result['p99_ms']:>9.2f}{result['non_2xx']:>9}{ratio:>9.3f}"
+            )
+            if label == "1 worker" and result["name"] in TARGETS and ratio < TARGETS[result["name"]]:
+                failures.append(f"{result['name']}: {ratio:.3f} x floor < {TARGETS[result['name']]}")
+            if result["non_2xx"] or result["socket_errors"]:
+                failures.append(
+                    f"{label} {result['name']}: {result['non_2xx']} non-2xx, {result['socket_errors']} socket errors"
+                )
+            if result["connections"] == 16 and result["p99_ms"] > P99_LIMIT_MS:
+                failures.append(f"{label} {result['name']}: p99 {result['p99_ms']} ms > {P99_LIMIT_MS}")
+        if "rss_mb" in run:
+            lines.append(f"{label} resident memory per worker: {run['rss_mb']} MB")
+            failures += [
+                f"{label}: worker RSS {rss} MB > {RSS_LIMIT_MB}" for rss in run["rss_mb"] if rss > RSS_LIMIT_MB
+            ]
+    return lines + ([""] + ["MISSED: " + f for f in failures] if failures else ["", "All targets met."])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--products", type=int, default=10_000)
+    parser.add_argument("--workers", default="1,2")
+    args = parser.parse_args()
+
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        scratch_database(os.environ.get("BENCH_DATABASE_URL"), Path(scratch)) as url,
+    ):
+        prepare(service_env(url), args.products)
+        with serve("bench.floor_app:app", FLOOR_PORT, {}):
+            floor = run_wrk("floor", f"http://127.0.0.1:{FLOOR_PORT}/", seconds=args.seconds, connections=32)
+        runs: dict[str, dict[str, Any]] = {}
+        for workers in (int(w) for w in args.workers.split(",")):
+            runs[f"{workers} worker{'s' if workers > 1 else ''}"] = run_service(url, workers, args.seconds)
+        runs["cache off"] = {"results": [run_uncached(url, args.seconds).as_dict()]}
+
+    lines = report(floor, runs)
+    print("\n".join(lines))
+    results = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "database": "postgresql" if os.environ.get("BENCH_DATABASE_URL") else "sqlite",
+        "products": args.products,
+        "seconds": args.seconds,
+        "floor": floor.as_dict(),
+        "runs": runs,
+        "summary": lines,
+    }
+    (ROOT / "bench/results.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
