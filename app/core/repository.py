@@ -8,12 +8,13 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import SQLModel
 
 from app.core.errors import BadRequest, Conflict, PreconditionFailed
-from app.core.models import VersionedTable
 from app.core.pagination import Page, SortField
 
-ModelT = TypeVar("ModelT", bound=VersionedTable)
+# Any table with an integer `id`: versioned resources, and append-only logs such as the audit trail.
+ModelT = TypeVar("ModelT", bound=SQLModel)
 Filters = Sequence[ColumnElement[bool]]
 
 _LIKE_ESCAPE = "\\"
