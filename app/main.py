@@ -8,6 +8,9 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
+from app.audit import routers as audit_routers
+from app.audit.access_log import AccessLogWriter
+from app.audit.middleware import AuditMiddleware
 from app.core import health, landing
 from app.core.config import Settings, get_settings
 from app.core.database import create_engine, create_session_factory
@@ -25,9 +28,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = create_engine(settings)
     app.state.session_factory = create_session_factory(app.state.engine)
     app.state.redis = redis.from_url(settings.REDIS_URL) if settings.REDIS_URL else None
+    await app.state.access_log.start(app.state.session_factory)
     try:
         yield
     finally:
+        await app.state.access_log.stop()  # a graceful shutdown writes every queued access row
         if app.state.redis is not None:
             await app.state.redis.aclose()
         await app.state.engine.dispose()
@@ -43,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.access_log = AccessLogWriter()
     register_error_handlers(app)
     if settings.CORS_ORIGINS:
         app.add_middleware(
@@ -53,9 +59,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Request-Id", "X-Trace-Id", "X-Total-Count", "Link", "ETag", "Location", "X-Cache"],
         )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.MAX_BODY_BYTES)
+    # Added last, so outermost: it sees every response, RequestContextMiddleware's own 413/500 too.
+    app.add_middleware(AuditMiddleware, writer=app.state.access_log, trusted_proxies=settings.TRUSTED_PROXIES)
 
     app.include_router(landing.router)
     app.include_router(health.router)
     for router in MODULE_ROUTERS:
         app.include_router(router, prefix=settings.API_PREFIX)
+    app.include_router(audit_routers.router, prefix=settings.API_PREFIX)
     return app
