@@ -8,6 +8,7 @@ import uvicorn
 from alembic.config import Config
 
 from alembic import command
+from app.audit.cli import audit_cli
 from app.core.config import get_settings
 
 cli = typer.Typer(
@@ -17,6 +18,7 @@ cli = typer.Typer(
 )
 db_cli = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+cli.add_typer(audit_cli, name="audit")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
