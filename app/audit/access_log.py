@@ -65,17 +65,24 @@ class AccessLogWriter:
 
     async def flush(self) -> None:
         """Write every queued row now."""
-        async with self._write_lock:
-            while not self._queue.empty():
-                batch = [self._queue.get_nowait() for _ in range(min(self.batch_size, self._queue.qsize()))]
-                await self._write(batch)
+        await self._write_queued(until_empty=True)
 
     async def _run(self) -> None:
         while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._batch_ready.wait(), self.flush_interval)
             self._batch_ready.clear()
-            await self.flush()
+            # Only what is queued now: rows arriving meanwhile wait for the next full batch
+            # or tick, so a busy server writes few large batches rather than many small ones.
+            await self._write_queued(until_empty=False)
+
+    async def _write_queued(self, until_empty: bool) -> None:
+        async with self._write_lock:
+            pending = self._queue.qsize()
+            while pending > 0 or (until_empty and not self._queue.empty()):
+                size = min(self.batch_size, self._queue.qsize())
+                await self._write([self._queue.get_nowait() for _ in range(size)])
+                pending -= size
 
     async def _write(self, batch: list[dict[str, Any]]) -> None:
         if self._session_factory is None:

@@ -4,7 +4,8 @@ logs the business events the request committed."""
 
 import time
 from datetime import datetime
-from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
+from functools import lru_cache
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -44,20 +45,21 @@ def client_ip(peer: str | None, forwarded_for: str | None, trusted: tuple[Networ
     return hops[0] if _is_address(hops[0]) else peer
 
 
-def _is_address(value: str) -> bool:
+@lru_cache(maxsize=4096)  # the same few proxies and clients recur; parsing is most of this middleware's cost
+def _parse_address(value: str) -> IPv4Address | IPv6Address | None:
     try:
-        ip_address(value)
+        return ip_address(value)
     except ValueError:
-        return False
-    return True
+        return None
+
+
+def _is_address(value: str) -> bool:
+    return _parse_address(value) is not None
 
 
 def _is_trusted(value: str, trusted: tuple[Network, ...]) -> bool:
-    try:
-        address = ip_address(value)
-    except ValueError:
-        return False
-    return any(address in network for network in trusted)
+    address = _parse_address(value)
+    return address is not None and any(address in network for network in trusted)
 
 
 class AuditMiddleware:
