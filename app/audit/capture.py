@@ -127,9 +127,8 @@ def _changed_values(state: InstanceState[Any], committed: Values) -> tuple[Value
 
 
 def _changed_without_old_value(state: InstanceState[Any]) -> list[str]:
-    return [
-        key for key in _column_keys(state) if state.attrs[key].history.added and not state.attrs[key].history.deleted
-    ]
+    histories = ((key, state.attrs[key].history) for key in _column_keys(state))
+    return [key for key, history in histories if history.added and not history.deleted]
 
 
 def _unloaded_columns(state: InstanceState[Any]) -> list[str]:

@@ -57,9 +57,5 @@ def audited_classes() -> list[type[Any]]:
     return list(_policies)
 
 
-def audited_table_names() -> frozenset[str]:
-    return frozenset(_classes_by_table)
-
-
 def audited_class_for_table(name: str) -> type[Any] | None:
     return _classes_by_table.get(name)
