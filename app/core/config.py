@@ -11,7 +11,8 @@ MIN_PROD_SECRET_BYTES = 32
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # `KEY=` in .env (as .env.example has for optional settings) means "use the default".
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
     APP_ENV: Literal["dev", "test", "prod"] = "dev"
     HOST: str = "127.0.0.1"
