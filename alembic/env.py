@@ -24,6 +24,8 @@ def database_url() -> str:
 
 
 def do_run_migrations(connection: Connection) -> None:
+    # Migrations are reviewed schema work, not application writes: the audit guard lets them through.
+    connection.execution_options(audit_exempt=True)
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -10,6 +10,7 @@ from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from alembic import command
+from app.audit.cli import audit_cli
 from app.core.config import get_settings
 from app.core.database import create_engine, create_session_factory
 
@@ -22,6 +23,7 @@ db_cli = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True
 auth_cli = typer.Typer(help="Authentication maintenance.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(auth_cli, name="auth")
+cli.add_typer(audit_cli, name="audit")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

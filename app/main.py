@@ -8,6 +8,9 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
+from app.audit import routers as audit_routers
+from app.audit.access_log import AccessLogWriter
+from app.audit.middleware import AuditMiddleware
 from app.auth.rbac.routers import router as rbac_router
 from app.auth.routers import router as auth_router
 from app.auth.throttle import LoginThrottle
@@ -31,9 +34,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.login_throttle = LoginThrottle(
         settings.LOGIN_MAX_ATTEMPTS, settings.LOGIN_WINDOW_SECONDS, app.state.redis, settings.REDIS_PREFIX
     )
+    await app.state.access_log.start(app.state.session_factory)
     try:
         yield
     finally:
+        await app.state.access_log.stop()  # a graceful shutdown writes every queued access row
         if app.state.redis is not None:
             await app.state.redis.aclose()
         await app.state.engine.dispose()
@@ -49,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.access_log = AccessLogWriter()
     register_error_handlers(app)
     if settings.CORS_ORIGINS:
         app.add_middleware(
@@ -59,9 +65,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Request-Id", "X-Trace-Id", "X-Total-Count", "Link", "ETag", "Location", "X-Cache"],
         )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.MAX_BODY_BYTES)
+    # Added last, so outermost: it sees every response, RequestContextMiddleware's own 413/500 too.
+    app.add_middleware(AuditMiddleware, writer=app.state.access_log, trusted_proxies=settings.TRUSTED_PROXIES)
 
     app.include_router(landing.router)
     app.include_router(health.router)
-    for router in (auth_router, rbac_router, *DOMAIN_MODULES.values()):
+    for router in (auth_router, rbac_router, audit_routers.router, *DOMAIN_MODULES.values()):
         app.include_router(router, prefix=settings.API_PREFIX)
     return app

@@ -1,5 +1,6 @@
 """Every table of the service, imported in one place so SQLModel.metadata knows the whole schema."""
 
+from app.audit.models import AccessLog, AuditChange
 from app.auth.models import AuthSession, RefreshToken, UserRevokedToken
 from app.auth.rbac.models import Role, RoleGrant, UserRole
 from app.modules.customers.models import Customer
@@ -9,6 +10,8 @@ from app.modules.tasks.models import Task
 from app.modules.users.models import User
 
 __all__ = [
+    "AccessLog",
+    "AuditChange",
     "AuthSession",
     "Customer",
     "Post",

@@ -55,7 +55,7 @@ def upgrade() -> None:
         sa.Column("role_id", sa.Integer(), nullable=False),
         sa.Column("module", sqlmodel.sql.sqltypes.AutoString(length=50), nullable=False),
         sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-        sa.ForeignKeyConstraint(["role_id"], ["roles.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["role_id"], ["roles.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("role_id", "module", "action", name="uq_role_grants_role_module_action"),
     )

@@ -75,7 +75,7 @@ def upgrade() -> None:
         sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("content", sa.Text(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("posts", schema=None) as batch_op:
@@ -99,8 +99,8 @@ def upgrade() -> None:
         sa.Column("customer_id", sa.Integer(), nullable=True),
         sa.CheckConstraint("priority IN ('low', 'medium', 'high')", name="priority_valid"),
         sa.CheckConstraint("status IN ('todo', 'in_progress', 'done')", name="status_valid"),
-        sa.ForeignKeyConstraint(["assignee_id"], ["users.id"], ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(["customer_id"], ["customers.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["assignee_id"], ["users.id"]),
+        sa.ForeignKeyConstraint(["customer_id"], ["customers.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("tasks", schema=None) as batch_op:

@@ -11,6 +11,7 @@ MIN_PROD_SECRET_BYTES = 32
 
 
 class Settings(BaseSettings):
+    # `KEY=` in .env (as .env.example has for optional settings) means "use the default".
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
     APP_ENV: Literal["dev", "test", "prod"] = "dev"

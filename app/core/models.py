@@ -10,6 +10,16 @@ from sqlmodel import Field, SQLModel
 
 # Primary keys are INTEGER columns: a larger id names no row (and PostgreSQL rejects it as a parameter).
 MAX_ID = 2**31 - 1
+# Stable constraint names, so Alembic can diff and batch-alter them on every back end.
+# Set here, where every table's module imports from, because a name is given when a
+# constraint is attached to its table: a convention set later is ignored for it.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
 
 
 def utcnow() -> datetime:

@@ -8,12 +8,14 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import SQLModel
 
 from app.core.errors import BadRequest, Conflict, PreconditionFailed
-from app.core.models import MAX_ID, VersionedTable
+from app.core.models import MAX_ID
 from app.core.pagination import Page, SortField, whole_result
 
-ModelT = TypeVar("ModelT", bound=VersionedTable)
+# Any table with an integer `id`: versioned resources, and append-only logs such as the audit trail.
+ModelT = TypeVar("ModelT", bound=SQLModel)
 Filters = Sequence[ColumnElement[bool]]
 
 _LIKE_ESCAPE = "\\"
@@ -129,7 +131,7 @@ class BaseRepository(SessionBound, Generic[ModelT]):
                 await change(instance)
             await self._flush()
             changed += len(batch)
-            last_id = int(batch[-1].id or 0)  # rows read back from the table always have their id
+            last_id = int(getattr(batch[-1], "id", 0) or 0)  # rows read back from the table have their id
 
     def sort_column(self, name: str) -> Any:
         """The expression `sort=name` orders by; a repository overrides it for computed orders."""

@@ -6,7 +6,7 @@ and the rows its foreign keys point at, and overrides the hooks (`check_write`,
 """
 
 from collections.abc import Sequence
-from typing import Any, ClassVar, Generic, Protocol
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +14,10 @@ from app.core.database import transaction
 from app.core.errors import BadRequest, Conflict, NotFound, PreconditionFailed
 from app.core.models import VersionedTable
 from app.core.pagination import Page, Pagination, SortField
-from app.core.repository import BaseRepository, Filters, ModelT
+from app.core.repository import BaseRepository, Filters
+
+# Services manage versioned resources; repositories serve any table with an `id`.
+ModelT = TypeVar("ModelT", bound=VersionedTable)
 
 # Without If-Match a write "goes through": when another writer bumped the version
 # between our read and our UPDATE, read again and re-apply, a bounded number of times.

@@ -1,9 +1,11 @@
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app.audit.registry import auditable
 from app.core.models import VersionedTable
 
 
+@auditable()
 class Role(VersionedTable, table=True):
     __tablename__ = "roles"
 
@@ -11,6 +13,7 @@ class Role(VersionedTable, table=True):
     description: str | None = Field(default=None, max_length=255)
 
 
+@auditable()
 class RoleGrant(SQLModel, table=True):
     """One action of one module granted by a role (`read` is stored explicitly)."""
 
@@ -18,7 +21,7 @@ class RoleGrant(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("role_id", "module", "action", name="uq_role_grants_role_module_action"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    role_id: int = Field(foreign_key="roles.id", ondelete="CASCADE", index=True)
+    role_id: int = Field(foreign_key="roles.id", index=True)
     module: str = Field(max_length=50)
     action: str = Field(max_length=20)
 

@@ -1,9 +1,11 @@
 from sqlalchemy import Index, Text
 from sqlmodel import Field
 
+from app.audit.registry import auditable
 from app.core.models import VersionedTable
 
 
+@auditable()
 class Customer(VersionedTable, table=True):
     __tablename__ = "customers"
     __table_args__ = (Index("ix_customers_updated_at", "updated_at"),)

@@ -24,6 +24,6 @@ class CustomerService(CrudService[Customer]):
         return await self.list(pagination, sort, conditions)
 
     async def before_delete(self, instance: Customer) -> None:
-        # Through the ORM, task by task, so each change is audited; the FK's SET NULL is only a backstop.
+        # Through the ORM, task by task, so each change is audited.
         assert instance.id is not None
         await tasks_repository.TaskRepository(self.session).detach_customer(instance.id)

@@ -3,9 +3,11 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Index, Numeric, Text
 from sqlmodel import Field
 
+from app.audit.registry import auditable
 from app.core.models import VersionedTable
 
 
+@auditable()
 class Product(VersionedTable, table=True):
     __tablename__ = "products"
     __table_args__ = (

@@ -4,6 +4,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, Index, Text
 from sqlmodel import Field
 
+from app.audit.registry import auditable
 from app.core.models import VersionedTable
 
 
@@ -24,6 +25,7 @@ def _one_of(column: str, values: type[StrEnum]) -> CheckConstraint:
     return CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_valid")
 
 
+@auditable()
 class Task(VersionedTable, table=True):
     __tablename__ = "tasks"
     # Plain strings with a CHECK rather than native enum types: adding a value later is
@@ -39,7 +41,7 @@ class Task(VersionedTable, table=True):
     status: str = Field(default=TaskStatus.TODO, max_length=20, index=True)
     priority: str = Field(default=TaskPriority.MEDIUM, max_length=20, index=True)
     due_date: date | None = Field(default=None, index=True)
-    # Users and customers clear these one task at a time before they go (audited);
-    # SET NULL is the database's backstop.
-    assignee_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL", index=True)
-    customer_id: int | None = Field(default=None, foreign_key="customers.id", ondelete="SET NULL", index=True)
+    # No ON DELETE SET NULL: users and customers clear these one task at a time before
+    # they go, so each change is audited.
+    assignee_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    customer_id: int | None = Field(default=None, foreign_key="customers.id", index=True)

@@ -1,8 +1,10 @@
 from sqlmodel import Field
 
+from app.audit.registry import auditable
 from app.core.models import VersionedTable
 
 
+@auditable(secrets={"hashed_password"})
 class User(VersionedTable, table=True):
     __tablename__ = "users"
 

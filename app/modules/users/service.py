@@ -39,8 +39,8 @@ class UserService(CrudService[User]):
             raise Forbidden("Only a superuser can grant or revoke superuser status")
 
     async def before_delete(self, instance: User) -> None:
-        # Through the ORM, one row at a time, so each change is audited; the foreign keys'
-        # CASCADE and SET NULL are only the database's backstop.
+        # Through the ORM, one row at a time, so each change is audited (the audited tables
+        # have no ON DELETE actions that would change rows behind the hooks' back).
         assert instance.id is not None
         await posts_repository.PostRepository(self.session).delete_by_user(instance.id)
         await tasks_repository.TaskRepository(self.session).unassign_user(instance.id)

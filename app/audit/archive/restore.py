@@ -1,0 +1,55 @@
+"""`audit restore FILE`: put an archived file's rows back, skipping ids already present."""
+
+import asyncio
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from app.audit.archive import files
+from app.audit.archive.archiver import REPOSITORIES
+from app.audit.archive.files import ArchiveError, Manifest
+from app.core.database import SessionFactory, transaction
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    restored: int
+    skipped: int
+
+
+async def restore(session_factory: SessionFactory, data_file: Path, batch_size: int) -> RestoreResult:
+    manifest = await asyncio.to_thread(_checked_manifest, data_file)
+    model = REPOSITORIES[manifest.kind].model
+    rows = files.read_rows(data_file)
+    restored = skipped = 0
+    with tqdm(total=manifest.count, unit="rows", desc=f"restore {manifest.kind}", disable=None) as bar:
+        while raw := await asyncio.to_thread(lambda: list(islice(rows, batch_size))):
+            batch = [model.model_validate(row).model_dump() for row in raw]
+            inserted = await _insert_missing(session_factory, manifest.kind, batch)
+            restored, skipped = restored + inserted, skipped + len(batch) - inserted
+            bar.update(len(batch))
+    return RestoreResult(restored, skipped)
+
+
+def _checked_manifest(data_file: Path) -> Manifest:
+    """The file's manifest, after checking that the file is exactly what it describes."""
+    if not data_file.name.endswith(files.DATA_SUFFIX):
+        raise ArchiveError(f"{data_file.name}: expected a {files.DATA_SUFFIX} archive file")
+    manifest_path = data_file.with_name(data_file.name.removesuffix(files.DATA_SUFFIX) + files.MANIFEST_SUFFIX)
+    if not manifest_path.exists():
+        raise ArchiveError(f"{manifest_path.name}: manifest is missing")
+    manifest = Manifest.from_bytes(manifest_path.read_bytes())
+    files.check_data_file(data_file.parent, manifest)
+    return manifest
+
+
+async def _insert_missing(session_factory: SessionFactory, kind: str, batch: list[dict[str, Any]]) -> int:
+    async with session_factory() as session, transaction(session):
+        repository = REPOSITORIES[kind](session)
+        present = await repository.existing_ids([row["id"] for row in batch])
+        missing = [row for row in batch if row["id"] not in present]
+        await repository.insert_many(missing)
+        return len(missing)

@@ -1,0 +1,108 @@
+"""Pure ASGI middleware, outside RequestContextMiddleware so it sees every response (its
+413s and 500s included): after the response has gone, it queues the access-log row and
+logs the business events the request committed."""
+
+import time
+from datetime import datetime
+from functools import lru_cache
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.audit.access_log import AccessLogWriter
+from app.audit.business_log import deferred_business_events, log_business_events
+from app.core.context import current_actor_id, current_request_id
+from app.core.models import utcnow
+
+UNLOGGED_PREFIXES = ("/health", "/metrics")
+MAX_PATH = 1024
+MAX_USER_AGENT = 512
+
+Network = IPv4Network | IPv6Network
+
+
+def parse_trusted_proxies(entries: list[str]) -> tuple[Network, ...]:
+    """Addresses or CIDR ranges, e.g. `10.0.0.1, 172.16.0.0/12`."""
+    return tuple(ip_network(entry, strict=False) for entry in entries)
+
+
+def client_ip(peer: str | None, forwarded_for: str | None, trusted: tuple[Network, ...]) -> str | None:
+    """The client's address: X-Forwarded-For is believed only hop by hop from a trusted proxy.
+
+    Walking the header from the right, each address appended by a trusted proxy is
+    accepted; the first one that is not a trusted proxy is the client. Without trusted
+    proxies the header is ignored: anyone can send it.
+    """
+    if peer is None or not trusted or not forwarded_for or not _is_trusted(peer, trusted):
+        return peer
+    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    if not hops:
+        return peer
+    for hop in reversed(hops):
+        if not _is_trusted(hop, trusted):
+            return hop if _is_address(hop) else None  # what a trusted proxy saw, unreadable
+    return hops[0] if _is_address(hops[0]) else peer
+
+
+@lru_cache(maxsize=4096)  # the same few proxies and clients recur; parsing is most of this middleware's cost
+def _parse_address(value: str) -> IPv4Address | IPv6Address | None:
+    try:
+        return ip_address(value)
+    except ValueError:
+        return None
+
+
+def _is_address(value: str) -> bool:
+    return _parse_address(value) is not None
+
+
+def _is_trusted(value: str, trusted: tuple[Network, ...]) -> bool:
+    address = _parse_address(value)
+    return address is not None and any(address in network for network in trusted)
+
+
+class AuditMiddleware:
+    def __init__(self, app: ASGIApp, writer: AccessLogWriter, trusted_proxies: list[str]) -> None:
+        self.app = app
+        self.writer = writer
+        self.trusted = parse_trusted_proxies(trusted_proxies)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started_at, started = utcnow(), time.perf_counter()
+        status_code = 500
+
+        async def capture_status(message: Message) -> None:
+            nonlocal status_code
+            if message["type"] == "http.response.start":
+                status_code = message["status"]
+            await send(message)
+
+        with deferred_business_events() as events:
+            try:
+                await self.app(scope, receive, capture_status)
+            finally:
+                duration_ms = (time.perf_counter() - started) * 1000
+                log_business_events(events)
+                if not scope["path"].startswith(UNLOGGED_PREFIXES):
+                    self.writer.submit(self._row(scope, status_code, duration_ms, started_at))
+
+    def _row(self, scope: Scope, status_code: int, duration_ms: float, started_at: datetime) -> dict[str, object]:
+        headers = Headers(scope=scope)
+        peer = scope.get("client")
+        user_agent = headers.get("user-agent")
+        return {
+            # Set by authentication during the request, in this same context.
+            "user_id": current_actor_id(),
+            "ip": client_ip(peer[0] if peer else None, headers.get("x-forwarded-for"), self.trusted),
+            "method": scope["method"],
+            "path": scope["path"][:MAX_PATH],
+            "status_code": status_code,
+            "duration_ms": round(duration_ms, 3),
+            "request_id": current_request_id(),
+            "user_agent": user_agent[:MAX_USER_AGENT] if user_agent else None,
+            "created_at": started_at,
+        }

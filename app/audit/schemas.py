@@ -1,0 +1,55 @@
+"""The audit API's query filters and response bodies."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ChangeAction = Literal["INSERT", "UPDATE", "DELETE"]
+
+
+class ChangeFilters(BaseModel):
+    entity_type: str | None = Field(default=None, max_length=64, description="Table name, e.g. `users`")
+    entity_id: int | None = None
+    actor_id: int | None = None
+    action: ChangeAction | None = None
+    since: datetime | None = Field(default=None, description="Inclusive lower bound on created_at")
+    until: datetime | None = Field(default=None, description="Exclusive upper bound on created_at")
+
+
+class AccessFilters(BaseModel):
+    user_id: int | None = None
+    path: str | None = Field(default=None, max_length=1024, description="Exact request path, e.g. `/users/3`")
+    status_code: int | None = Field(default=None, ge=100, le=599)
+    since: datetime | None = Field(default=None, description="Inclusive lower bound on created_at")
+    until: datetime | None = Field(default=None, description="Exclusive upper bound on created_at")
+
+
+class AuditChangeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    entity_type: str
+    entity_id: int | None
+    action: ChangeAction
+    old_values: dict[str, Any] | None
+    new_values: dict[str, Any] | None
+    changed_fields: list[str] | None
+    actor_id: int | None
+    request_id: str | None
+    created_at: datetime
+
+
+class AccessLogRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    user_id: int | None
+    ip: str | None
+    method: str
+    path: str
+    status_code: int
+    duration_ms: float
+    request_id: str | None
+    user_agent: str | None
+    created_at: datetime
