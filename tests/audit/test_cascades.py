@@ -18,7 +18,7 @@ async def test_user_delete_audits_each_deleted_post_and_unassigned_task(
 
     request_id = response.headers["X-Request-Id"]
     rows = await change_rows(app, request_id=request_id)
-    deleted_posts = sorted(row.entity_id for row in rows if row.entity_type == "posts" and row.action == "DELETE")
+    deleted_posts = sorted(row.entity_id or 0 for row in rows if row.entity_type == "posts" and row.action == "DELETE")
     [task_change] = [row for row in rows if row.entity_type == "tasks"]
     [user_change] = [row for row in rows if row.entity_type == "users"]
     assert deleted_posts == sorted(post["id"] for post in posts)
