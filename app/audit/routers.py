@@ -10,7 +10,7 @@ from app.core.deps import PaginationDep, SessionDep
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 
-def get_audit_service(session: SessionDep) -> AuditService:
+async def get_audit_service(session: SessionDep) -> AuditService:
     return AuditService(session)
 
 

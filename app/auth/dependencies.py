@@ -1,6 +1,6 @@
 """Who is calling, and may they: the dependencies every protected route declares."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
@@ -92,10 +92,10 @@ def require(module: str, action: str) -> Any:
     return Security(PermissionChecker(module, action), scopes=[permission(module, action)])
 
 
-def service_for(service_class: type[ServiceT]) -> Callable[[AsyncSession, Principal], ServiceT]:
+def service_for(service_class: type[ServiceT]) -> Callable[[AsyncSession, Principal], Awaitable[ServiceT]]:
     """A dependency building `service_class` for this request's session and caller."""
 
-    def build(session: SessionDep, principal: CurrentPrincipal) -> ServiceT:
+    async def build(session: SessionDep, principal: CurrentPrincipal) -> ServiceT:
         return service_class(session, principal)
 
     return build

@@ -26,7 +26,7 @@ from app.modules.users.service import UserService
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-def get_auth_service(session: SessionDep, settings: SettingsDep) -> AuthService:
+async def get_auth_service(session: SessionDep, settings: SettingsDep) -> AuthService:
     return AuthService(session, settings)
 
 

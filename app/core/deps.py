@@ -10,7 +10,7 @@ from app.core.config import Settings
 from app.core.pagination import Pagination, get_pagination
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

@@ -16,7 +16,7 @@ def with_etag(response: Response, resource: HasVersion) -> None:
     response.headers["ETag"] = f'"{resource.version}"'
 
 
-def parse_if_match(if_match: Annotated[str | None, Header(max_length=128)] = None) -> int | None:
+async def parse_if_match(if_match: Annotated[str | None, Header(max_length=128)] = None) -> int | None:
     """The version the client expects, or None when it did not ask (or sent `*`)."""
     if if_match is None or if_match.strip() == "*":
         return None

@@ -1,6 +1,6 @@
 """Pagination (skip/limit or page/per_page), sorting and the headers every list returns."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Generic, TypeVar
 
@@ -57,7 +57,7 @@ class Pagination:
         return str(url.include_query_params(skip=skip, limit=self.limit))
 
 
-def get_pagination(
+async def get_pagination(
     request: Request,
     response: Response,
     skip: Annotated[int | None, Query(ge=0, description="Rows to skip")] = None,
@@ -76,10 +76,10 @@ def get_pagination(
     return Pagination(request, response, skip or 0, limit or 10, page_style=False)
 
 
-def sort_by(*allowed: str, default: str = "id") -> Callable[..., list[SortField]]:
+def sort_by(*allowed: str, default: str = "id") -> Callable[..., Awaitable[list[SortField]]]:
     """A dependency parsing `sort=name,-created_at` against a whitelist of fields."""
 
-    def parse_sort(
+    async def parse_sort(
         sort: Annotated[
             str | None, Query(max_length=200, description=f"Comma-separated, '-' for descending: {', '.join(allowed)}")
         ] = None,
