@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from app.auth.dependencies import require, service_for
 from app.auth.rbac.schemas import (
@@ -16,7 +16,7 @@ from app.auth.rbac.schemas import (
 )
 from app.auth.rbac.service import RoleService, module_catalogue
 from app.core.deps import PaginationDep
-from app.core.http import IfMatch, with_etag
+from app.core.http import IfMatch, location, with_etag
 from app.core.pagination import SortField, sort_by
 from app.modules.users.service import UserService
 
@@ -42,10 +42,10 @@ async def list_roles(service: Service, pagination: PaginationDep, sort: Sort) ->
 @router.post(
     "/roles", response_model=RoleRead, status_code=status.HTTP_201_CREATED, dependencies=[require("roles", "create")]
 )
-async def create_role(body: RoleCreate, service: Service, response: Response) -> RoleRead:
+async def create_role(body: RoleCreate, service: Service, request: Request, response: Response) -> RoleRead:
     """Create a role; granting a module at all grants its read."""
     role = await service.create_role(body.model_dump())
-    response.headers["Location"] = f"/roles/{role.id}"
+    response.headers["Location"] = location(request, "get_role", role_id=role.id)
     with_etag(response, role)
     return role
 

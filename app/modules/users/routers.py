@@ -1,11 +1,11 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.auth.dependencies import require, service_for
 from app.core.deps import PaginationDep
-from app.core.http import IfMatch, with_etag
+from app.core.http import IfMatch, location, with_etag
 from app.core.pagination import SortField, sort_by
 from app.modules.users.models import User
 from app.modules.users.schemas import UserCreate, UserRead, UserReplace, UserStats, UserUpdate
@@ -46,10 +46,10 @@ async def user_stats(service: Service) -> UserStats:
 @router.post(
     "", response_model=UserRead, status_code=status.HTTP_201_CREATED, dependencies=[require("users", "create")]
 )
-async def create_user(body: UserCreate, service: Service, response: Response) -> User:
+async def create_user(body: UserCreate, service: Service, request: Request, response: Response) -> User:
     """Create a user."""
     user = await service.create(body.model_dump())
-    response.headers["Location"] = f"{router.prefix}/{user.id}"
+    response.headers["Location"] = location(request, "get_user", user_id=user.id)
     with_etag(response, user)
     return user
 
