@@ -1,9 +1,14 @@
 """Base classes of request and response bodies."""
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# Ids are INTEGER columns, 32-bit on PostgreSQL: a larger id from a client is a 422 here,
+# not an overflow (500) in the driver. Works for path parameters and body fields alike.
+MAX_ID = 2**31 - 1
+ResourceId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class RequestSchema(BaseModel):

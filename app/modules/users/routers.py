@@ -7,6 +7,7 @@ from app.auth.dependencies import require, service_for
 from app.core.deps import PaginationDep
 from app.core.http import IfMatch, location, with_etag
 from app.core.pagination import SortField, sort_by
+from app.core.schemas import ResourceId
 from app.modules.users.models import User
 from app.modules.users.schemas import UserCreate, UserRead, UserReplace, UserStats, UserUpdate
 from app.modules.users.service import UserService
@@ -55,7 +56,7 @@ async def create_user(body: UserCreate, service: Service, request: Request, resp
 
 
 @router.get("/{user_id}", response_model=UserRead, dependencies=[require("users", "read")])
-async def get_user(user_id: int, service: Service, response: Response) -> User:
+async def get_user(user_id: ResourceId, service: Service, response: Response) -> User:
     """Get one user."""
     user = await service.get(user_id)
     with_etag(response, user)
@@ -64,7 +65,7 @@ async def get_user(user_id: int, service: Service, response: Response) -> User:
 
 @router.put("/{user_id}", response_model=UserRead, dependencies=[require("users", "update")])
 async def replace_user(
-    user_id: int, body: UserReplace, service: Service, if_match: IfMatch, response: Response
+    user_id: ResourceId, body: UserReplace, service: Service, if_match: IfMatch, response: Response
 ) -> User:
     """Replace a user's writable fields (the password is kept)."""
     user = await service.update(user_id, body.model_dump(), if_match)
@@ -73,7 +74,9 @@ async def replace_user(
 
 
 @router.patch("/{user_id}", response_model=UserRead, dependencies=[require("users", "update")])
-async def update_user(user_id: int, body: UserUpdate, service: Service, if_match: IfMatch, response: Response) -> User:
+async def update_user(
+    user_id: ResourceId, body: UserUpdate, service: Service, if_match: IfMatch, response: Response
+) -> User:
     """Change the given fields of a user."""
     user = await service.update(user_id, body.changes(), if_match)
     with_etag(response, user)
@@ -81,6 +84,6 @@ async def update_user(user_id: int, body: UserUpdate, service: Service, if_match
 
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[require("users", "delete")])
-async def delete_user(user_id: int, service: Service, if_match: IfMatch) -> None:
+async def delete_user(user_id: ResourceId, service: Service, if_match: IfMatch) -> None:
     """Delete a user, its posts, and its task assignments."""
     await service.delete(user_id, if_match)
