@@ -130,6 +130,25 @@ async def test_malformed_json_is_422(client: httpx.AsyncClient) -> None:
     assert envelope["details"][0]["type"] == "json_invalid"
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/users/2147483648", None),
+        ("PATCH", "/users/9223372036854775808", {"name": "X"}),
+        ("DELETE", "/users/0", None),
+        ("GET", "/roles/99999999999999999999", None),
+        ("PUT", "/users/1/roles", {"role_ids": [2147483648]}),
+    ],
+)
+async def test_ids_beyond_the_id_column_are_422_not_500(
+    client: httpx.AsyncClient, method: str, path: str, body: dict[str, Any] | None
+) -> None:
+    response = await client.request(method, path, json=body)
+
+    envelope = assert_envelope(response, 422, "validation_error")
+    assert envelope["details"][0]["loc"][0] in ("path", "body")
+
+
 async def test_unauthenticated_is_401_envelope_with_challenge(anon_client: httpx.AsyncClient) -> None:
     response = await anon_client.get("/users")
 
