@@ -1,14 +1,27 @@
 """Base classes of request and response bodies."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 # Ids are INTEGER columns, 32-bit on PostgreSQL: a larger id from a client is a 422 here,
 # not an overflow (500) in the driver. Works for path parameters and body fields alike.
 MAX_ID = 2**31 - 1
 ResourceId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def _as_utc(value: datetime) -> datetime:
+    """Naive times are UTC; aware ones are converted, and must still be a real date in UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+14:00 is before year 1 in UTC
+        raise ValueError("out of range once converted to UTC") from None
+
+
+UTCDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
 
 class RequestSchema(BaseModel):

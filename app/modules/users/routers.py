@@ -1,4 +1,3 @@
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
@@ -7,7 +6,7 @@ from app.auth.dependencies import require, service_for
 from app.core.deps import PaginationDep
 from app.core.http import IfMatch, location, with_etag
 from app.core.pagination import SortField, sort_by
-from app.core.schemas import ResourceId
+from app.core.schemas import ResourceId, UTCDatetime
 from app.modules.users.models import User
 from app.modules.users.schemas import UserCreate, UserRead, UserReplace, UserStats, UserUpdate
 from app.modules.users.service import UserService
@@ -32,7 +31,7 @@ async def search_users(
     pagination: PaginationDep,
     sort: Sort,
     name: Annotated[str | None, Query(max_length=100, description="Case-insensitive part of the name")] = None,
-    created_after: Annotated[datetime | None, Query(description="A date or an ISO 8601 datetime")] = None,
+    created_after: Annotated[UTCDatetime | None, Query(description="A date or an ISO 8601 datetime")] = None,
 ) -> object:
     """Search users by name and creation time."""
     return pagination.respond(await service.search(pagination, sort, name, created_after))
