@@ -116,6 +116,29 @@ async def test_validation_error_is_422_with_details_and_no_input(client: httpx.A
     assert "not-an-email-zq7" not in response.text
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "body", "params"),
+    [
+        ("POST", "/users", {"email": "nul@example.com", "name": "nul\u0000byte"}, None),
+        ("GET", "/users/search", None, {"name": "nul\u0000byte"}),
+    ],
+)
+async def test_text_the_database_cannot_store_is_422_not_500(
+    client: httpx.AsyncClient,
+    backend: Backend,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    params: dict[str, str] | None,
+) -> None:
+    response = await client.request(method, path, json=body, params=params)
+
+    if backend.name == "sqlite":  # SQLite stores a NUL character
+        assert response.status_code in (200, 201), response.text
+    else:  # PostgreSQL text cannot hold one
+        assert_envelope(response, 422, "validation_error")
+
+
 async def test_unknown_body_field_is_422(client: httpx.AsyncClient) -> None:
     response = await client.post("/users", json={"email": "x@example.com", "name": "X", "role": "admin"})
 

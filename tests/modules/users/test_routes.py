@@ -282,8 +282,11 @@ async def test_search_created_after_a_datetime(client: httpx.AsyncClient, offset
     assert first["id"] not in ids(response)
 
 
-async def test_search_created_after_an_invalid_value_is_422(client: httpx.AsyncClient) -> None:
-    response = await client.get("/users/search", params={"created_after": "last tuesday"})
+@pytest.mark.parametrize("value", ["last tuesday", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+async def test_search_created_after_an_invalid_or_unrepresentable_time_is_422(
+    client: httpx.AsyncClient, value: str
+) -> None:
+    response = await client.get("/users/search", params={"created_after": value})
 
     assert response.status_code == 422
     assert response.json()["details"][0]["loc"] == ["query", "created_after"]
