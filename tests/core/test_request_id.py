@@ -1,5 +1,6 @@
 """A client's X-Request-Id is kept when it is safe, else replaced; both headers echo it."""
 
+import logging
 import re
 
 import httpx
@@ -53,3 +54,15 @@ async def test_error_body_carries_the_client_id(anon_client: httpx.AsyncClient) 
     assert response.status_code == 401
     assert response.json()["request_id"] == "trace-me-1"
     assert response.headers["X-Request-Id"] == "trace-me-1"
+
+
+async def test_the_access_log_line_carries_the_request_id(
+    anon_client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO):
+        await anon_client.get("/health", headers={"X-Request-Id": "log-me-1"})
+
+    access = [record.msg for record in caplog.records if record.name == "app.access"]
+    assert access, "no access log line"
+    assert isinstance(access[-1], dict)
+    assert (access[-1]["request_id"], access[-1]["path"], access[-1]["status"]) == ("log-me-1", "/health", 200)
