@@ -1,3 +1,5 @@
+"""The users routes as a client sees them: CRUD, validation, passwords, search and stats."""
+
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
