@@ -7,6 +7,7 @@ are set, so the production wiring is what those tests exercise.
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -74,10 +75,17 @@ def settings(backend: Backend) -> Settings:
     return make_settings(backend)
 
 
-@pytest.fixture(scope="session")
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+@asynccontextmanager
+async def running_app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """An app built from `settings` with its lifespan entered (engine, Redis, throttle)."""
     application = create_app(settings)
     async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    async with running_app(settings) as application:
         yield application
 
 

@@ -42,3 +42,9 @@ def bearer(token: str) -> dict[str, str]:
 def client_for(app: FastAPI, token: str | None = None) -> httpx.AsyncClient:
     headers = bearer(token) if token else {}
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=headers)
+
+
+async def login(app: FastAPI, email: str, password: str) -> httpx.Response:
+    """`POST /auth/login` with a JSON body, as a client without a token."""
+    async with client_for(app) as http:
+        return await http.post("/auth/login", json={"email": email, "password": password})

@@ -7,6 +7,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.context import current_request_id
@@ -72,6 +73,15 @@ async def handle_http_exception(_request: Request, exc: Exception) -> JSONRespon
     return error_response(exc.status_code, code, message, headers=exc.headers)
 
 
+async def handle_database_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    # SQLSTATE class 22 is a value the database cannot take (a NUL in text, a number out of
+    # range): the client's input, not a fault of ours. Anything else is a real 500.
+    if str(getattr(exc.orig, "sqlstate", None) or "").startswith("22"):
+        return error_response(422, "validation_error", "A value is out of range or contains invalid characters")
+    return await handle_unexpected(request, exc)
+
+
 async def handle_unexpected(_request: Request, exc: Exception) -> JSONResponse:
     # Log the whole story server-side; the client only learns that it failed and the request id.
     logger.exception("unhandled_error", error_type=type(exc).__name__)
@@ -82,4 +92,5 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, handle_app_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_exception)
+    app.add_exception_handler(DBAPIError, handle_database_error)
     app.add_exception_handler(Exception, handle_unexpected)

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Protocol
 
-from fastapi import Depends, Header, Response
+from fastapi import Depends, Header, Request, Response
 
 from app.core.errors import PreconditionFailed
 
@@ -14,6 +14,11 @@ class HasVersion(Protocol):
 
 def with_etag(response: Response, resource: HasVersion) -> None:
     response.headers["ETag"] = f'"{resource.version}"'
+
+
+def location(request: Request, route_name: str, **path_params: object) -> str:
+    """The path of the route `route_name` (API_PREFIX and root path included), for `Location`."""
+    return request.url_for(route_name, **path_params).path
 
 
 async def parse_if_match(if_match: Annotated[str | None, Header(max_length=128)] = None) -> int | None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import structlog
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.context import actor_id_var, request_id_var
@@ -23,8 +24,15 @@ def resolve_request_id(supplied: str | None) -> str:
     return uuid.uuid4().hex
 
 
-class BodyTooLarge(Exception):
-    """The client sent more bytes than MAX_BODY_BYTES."""
+class BodyTooLarge(HTTPException):
+    """The client sent more bytes than MAX_BODY_BYTES.
+
+    An HTTPException, so that FastAPI re-raises it while parsing a streamed body (instead of
+    turning it into a 400 "error parsing the body") and the error handlers answer 413.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(413, "Request body is too large")
 
 
 class RequestContextMiddleware:

@@ -10,6 +10,10 @@ from app.core.errors import ValidationFailed
 
 ItemT = TypeVar("ItemT")
 MAX_LIMIT = 100
+# Far past any real list, and well inside the 64-bit OFFSET the databases take: a larger
+# skip (or page) is a 422 here rather than an overflow (500) in the driver.
+MAX_OFFSET = 1_000_000_000
+MAX_PAGE = MAX_OFFSET // MAX_LIMIT + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +64,9 @@ class Pagination:
 async def get_pagination(
     request: Request,
     response: Response,
-    skip: Annotated[int | None, Query(ge=0, description="Rows to skip")] = None,
+    skip: Annotated[int | None, Query(ge=0, le=MAX_OFFSET, description="Rows to skip")] = None,
     limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT, description="Rows to return")] = None,
-    page: Annotated[int | None, Query(ge=1, description="Page number, from 1")] = None,
+    page: Annotated[int | None, Query(ge=1, le=MAX_PAGE, description="Page number, from 1")] = None,
     per_page: Annotated[int | None, Query(ge=1, le=MAX_LIMIT, description="Rows per page")] = None,
 ) -> Pagination:
     if (page is not None or per_page is not None) and (skip is not None or limit is not None):

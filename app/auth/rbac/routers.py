@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from app.auth.dependencies import require, service_for
 from app.auth.rbac.schemas import (
@@ -16,8 +16,9 @@ from app.auth.rbac.schemas import (
 )
 from app.auth.rbac.service import RoleService, module_catalogue
 from app.core.deps import PaginationDep
-from app.core.http import IfMatch, with_etag
+from app.core.http import IfMatch, location, with_etag
 from app.core.pagination import SortField, sort_by
+from app.core.schemas import Id
 from app.modules.users.service import UserService
 
 router = APIRouter(tags=["rbac"])
@@ -42,16 +43,16 @@ async def list_roles(service: Service, pagination: PaginationDep, sort: Sort) ->
 @router.post(
     "/roles", response_model=RoleRead, status_code=status.HTTP_201_CREATED, dependencies=[require("roles", "create")]
 )
-async def create_role(body: RoleCreate, service: Service, response: Response) -> RoleRead:
+async def create_role(body: RoleCreate, service: Service, request: Request, response: Response) -> RoleRead:
     """Create a role; granting a module at all grants its read."""
     role = await service.create_role(body.model_dump())
-    response.headers["Location"] = f"/roles/{role.id}"
+    response.headers["Location"] = location(request, "get_role", role_id=role.id)
     with_etag(response, role)
     return role
 
 
 @router.get("/roles/{role_id}", response_model=RoleRead, dependencies=[require("roles", "read")])
-async def get_role(role_id: int, service: Service, response: Response) -> RoleRead:
+async def get_role(role_id: Id, service: Service, response: Response) -> RoleRead:
     """Get one role."""
     role = await service.get_read(role_id)
     with_etag(response, role)
@@ -60,7 +61,7 @@ async def get_role(role_id: int, service: Service, response: Response) -> RoleRe
 
 @router.put("/roles/{role_id}", response_model=RoleRead, dependencies=[require("roles", "update")])
 async def replace_role(
-    role_id: int, body: RoleReplace, service: Service, if_match: IfMatch, response: Response
+    role_id: Id, body: RoleReplace, service: Service, if_match: IfMatch, response: Response
 ) -> RoleRead:
     """Replace a role's name, description and grants."""
     role = await service.update_role(role_id, body.model_dump(), if_match)
@@ -70,7 +71,7 @@ async def replace_role(
 
 @router.patch("/roles/{role_id}", response_model=RoleRead, dependencies=[require("roles", "update")])
 async def update_role(
-    role_id: int, body: RoleUpdate, service: Service, if_match: IfMatch, response: Response
+    role_id: Id, body: RoleUpdate, service: Service, if_match: IfMatch, response: Response
 ) -> RoleRead:
     """Change the given fields of a role."""
     role = await service.update_role(role_id, body.changes(), if_match)
@@ -79,12 +80,12 @@ async def update_role(
 
 
 @router.delete("/roles/{role_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[require("roles", "delete")])
-async def delete_role(role_id: int, service: Service, if_match: IfMatch) -> None:
+async def delete_role(role_id: Id, service: Service, if_match: IfMatch) -> None:
     """Delete a role; its holders lose what it granted on their next request."""
     await service.delete(role_id, if_match)
 
 
 @router.put("/users/{user_id}/roles", response_model=UserWithRoles, dependencies=[require("roles", "update")])
-async def set_user_roles(user_id: int, body: UserRolesUpdate, service: Service, users: Users) -> UserWithRoles:
+async def set_user_roles(user_id: Id, body: UserRolesUpdate, service: Service, users: Users) -> UserWithRoles:
     """Replace the roles of a user."""
     return await service.set_user_roles(users, user_id, body.role_ids)

@@ -3,7 +3,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, field_validator
 
 from app.auth.rbac.catalogue import ACTIONS, all_modules
-from app.core.schemas import PatchSchema, RequestSchema, ResourceRead
+from app.core.schemas import Id, PatchSchema, RequestSchema, ResourceRead
 from app.modules.users.schemas import UserRead
 
 RoleName = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -60,7 +60,7 @@ class ModuleActions(BaseModel):
 
 
 class UserRolesUpdate(RequestSchema):
-    role_ids: list[int] = Field(max_length=100)
+    role_ids: list[Id] = Field(max_length=100)
 
 
 class RoleSummary(BaseModel):

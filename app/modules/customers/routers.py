@@ -1,11 +1,12 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.auth.dependencies import require, service_for
 from app.core.deps import PaginationDep
-from app.core.http import IfMatch, with_etag
+from app.core.http import IfMatch, location, with_etag
 from app.core.pagination import SortField, sort_by
+from app.core.schemas import Id
 from app.modules.customers.models import Customer
 from app.modules.customers.schemas import CustomerCreate, CustomerFilters, CustomerRead, CustomerReplace, CustomerUpdate
 from app.modules.customers.service import CustomerService
@@ -27,16 +28,16 @@ async def list_customers(
 @router.post(
     "", response_model=CustomerRead, status_code=status.HTTP_201_CREATED, dependencies=[require("customers", "create")]
 )
-async def create_customer(body: CustomerCreate, service: Service, response: Response) -> Customer:
+async def create_customer(body: CustomerCreate, service: Service, response: Response, request: Request) -> Customer:
     """Create a customer."""
     customer = await service.create(body.model_dump())
-    response.headers["Location"] = f"{router.prefix}/{customer.id}"
+    response.headers["Location"] = location(request, "get_customer", customer_id=customer.id)
     with_etag(response, customer)
     return customer
 
 
 @router.get("/{customer_id}", response_model=CustomerRead, dependencies=[require("customers", "read")])
-async def get_customer(customer_id: int, service: Service, response: Response) -> Customer:
+async def get_customer(customer_id: Id, service: Service, response: Response) -> Customer:
     """Get one customer."""
     customer = await service.get(customer_id)
     with_etag(response, customer)
@@ -45,7 +46,7 @@ async def get_customer(customer_id: int, service: Service, response: Response) -
 
 @router.put("/{customer_id}", response_model=CustomerRead, dependencies=[require("customers", "update")])
 async def replace_customer(
-    customer_id: int, body: CustomerReplace, service: Service, if_match: IfMatch, response: Response
+    customer_id: Id, body: CustomerReplace, service: Service, if_match: IfMatch, response: Response
 ) -> Customer:
     """Replace a customer's writable fields; optional ones left out go back to their defaults."""
     customer = await service.update(customer_id, body.model_dump(), if_match)
@@ -55,7 +56,7 @@ async def replace_customer(
 
 @router.patch("/{customer_id}", response_model=CustomerRead, dependencies=[require("customers", "update")])
 async def update_customer(
-    customer_id: int, body: CustomerUpdate, service: Service, if_match: IfMatch, response: Response
+    customer_id: Id, body: CustomerUpdate, service: Service, if_match: IfMatch, response: Response
 ) -> Customer:
     """Change the given fields of a customer."""
     customer = await service.update(customer_id, body.changes(), if_match)
@@ -64,6 +65,6 @@ async def update_customer(
 
 
 @router.delete("/{customer_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[require("customers", "delete")])
-async def delete_customer(customer_id: int, service: Service, if_match: IfMatch) -> None:
+async def delete_customer(customer_id: Id, service: Service, if_match: IfMatch) -> None:
     """Delete a customer; its tasks stay, without a customer."""
     await service.delete(customer_id, if_match)

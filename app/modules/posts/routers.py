@@ -1,11 +1,12 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.auth.dependencies import require, service_for
 from app.core.deps import PaginationDep
-from app.core.http import IfMatch, with_etag
+from app.core.http import IfMatch, location, with_etag
 from app.core.pagination import SortField, sort_by
+from app.core.schemas import Id
 from app.modules.posts.models import Post
 from app.modules.posts.schemas import PostCount, PostCreate, PostFilters, PostRead, PostReplace, PostUpdate
 from app.modules.posts.service import PostService
@@ -33,16 +34,16 @@ async def post_stats(service: Service, pagination: PaginationDep) -> object:
 @router.post(
     "", response_model=PostRead, status_code=status.HTTP_201_CREATED, dependencies=[require("posts", "create")]
 )
-async def create_post(body: PostCreate, service: Service, response: Response) -> Post:
+async def create_post(body: PostCreate, service: Service, response: Response, request: Request) -> Post:
     """Create a post; its author is the caller unless `user_id` says otherwise."""
     post = await service.create(body.model_dump())
-    response.headers["Location"] = f"{router.prefix}/{post.id}"
+    response.headers["Location"] = location(request, "get_post", post_id=post.id)
     with_etag(response, post)
     return post
 
 
 @router.get("/{post_id}", response_model=PostRead, dependencies=[require("posts", "read")])
-async def get_post(post_id: int, service: Service, response: Response) -> Post:
+async def get_post(post_id: Id, service: Service, response: Response) -> Post:
     """Get one post."""
     post = await service.get(post_id)
     with_etag(response, post)
@@ -50,9 +51,7 @@ async def get_post(post_id: int, service: Service, response: Response) -> Post:
 
 
 @router.put("/{post_id}", response_model=PostRead, dependencies=[require("posts", "update")])
-async def replace_post(
-    post_id: int, body: PostReplace, service: Service, if_match: IfMatch, response: Response
-) -> Post:
+async def replace_post(post_id: Id, body: PostReplace, service: Service, if_match: IfMatch, response: Response) -> Post:
     """Replace a post's writable fields."""
     post = await service.update(post_id, body.model_dump(), if_match)
     with_etag(response, post)
@@ -60,7 +59,7 @@ async def replace_post(
 
 
 @router.patch("/{post_id}", response_model=PostRead, dependencies=[require("posts", "update")])
-async def update_post(post_id: int, body: PostUpdate, service: Service, if_match: IfMatch, response: Response) -> Post:
+async def update_post(post_id: Id, body: PostUpdate, service: Service, if_match: IfMatch, response: Response) -> Post:
     """Change the given fields of a post."""
     post = await service.update(post_id, body.changes(), if_match)
     with_etag(response, post)
@@ -68,6 +67,6 @@ async def update_post(post_id: int, body: PostUpdate, service: Service, if_match
 
 
 @router.delete("/{post_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[require("posts", "delete")])
-async def delete_post(post_id: int, service: Service, if_match: IfMatch) -> None:
+async def delete_post(post_id: Id, service: Service, if_match: IfMatch) -> None:
     """Delete a post."""
     await service.delete(post_id, if_match)

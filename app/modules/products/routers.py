@@ -1,11 +1,12 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.auth.dependencies import require, service_for
 from app.core.deps import PaginationDep
-from app.core.http import IfMatch, with_etag
+from app.core.http import IfMatch, location, with_etag
 from app.core.pagination import SortField, sort_by
+from app.core.schemas import Id
 from app.modules.products.models import Product
 from app.modules.products.schemas import ProductCreate, ProductFilters, ProductRead, ProductReplace, ProductUpdate
 from app.modules.products.service import ProductService
@@ -27,16 +28,16 @@ async def list_products(
 @router.post(
     "", response_model=ProductRead, status_code=status.HTTP_201_CREATED, dependencies=[require("products", "create")]
 )
-async def create_product(body: ProductCreate, service: Service, response: Response) -> Product:
+async def create_product(body: ProductCreate, service: Service, response: Response, request: Request) -> Product:
     """Create a product."""
     product = await service.create(body.model_dump())
-    response.headers["Location"] = f"{router.prefix}/{product.id}"
+    response.headers["Location"] = location(request, "get_product", product_id=product.id)
     with_etag(response, product)
     return product
 
 
 @router.get("/{product_id}", response_model=ProductRead, dependencies=[require("products", "read")])
-async def get_product(product_id: int, service: Service, response: Response) -> Product:
+async def get_product(product_id: Id, service: Service, response: Response) -> Product:
     """Get one product."""
     product = await service.get(product_id)
     with_etag(response, product)
@@ -45,7 +46,7 @@ async def get_product(product_id: int, service: Service, response: Response) -> 
 
 @router.put("/{product_id}", response_model=ProductRead, dependencies=[require("products", "update")])
 async def replace_product(
-    product_id: int, body: ProductReplace, service: Service, if_match: IfMatch, response: Response
+    product_id: Id, body: ProductReplace, service: Service, if_match: IfMatch, response: Response
 ) -> Product:
     """Replace a product's writable fields; optional ones left out go back to their defaults."""
     product = await service.update(product_id, body.model_dump(), if_match)
@@ -55,7 +56,7 @@ async def replace_product(
 
 @router.patch("/{product_id}", response_model=ProductRead, dependencies=[require("products", "update")])
 async def update_product(
-    product_id: int, body: ProductUpdate, service: Service, if_match: IfMatch, response: Response
+    product_id: Id, body: ProductUpdate, service: Service, if_match: IfMatch, response: Response
 ) -> Product:
     """Change the given fields of a product."""
     product = await service.update(product_id, body.changes(), if_match)
@@ -64,6 +65,6 @@ async def update_product(
 
 
 @router.delete("/{product_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[require("products", "delete")])
-async def delete_product(product_id: int, service: Service, if_match: IfMatch) -> None:
+async def delete_product(product_id: Id, service: Service, if_match: IfMatch) -> None:
     """Delete a product."""
     await service.delete(product_id, if_match)

@@ -1,11 +1,12 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.auth.dependencies import require, service_for
 from app.core.deps import PaginationDep
-from app.core.http import IfMatch, with_etag
+from app.core.http import IfMatch, location, with_etag
 from app.core.pagination import SortField, sort_by
+from app.core.schemas import Id
 from app.modules.tasks.models import Task
 from app.modules.tasks.schemas import TaskCreate, TaskFilters, TaskRead, TaskReplace, TaskUpdate
 from app.modules.tasks.service import TaskService
@@ -29,16 +30,16 @@ async def list_tasks(
 @router.post(
     "", response_model=TaskRead, status_code=status.HTTP_201_CREATED, dependencies=[require("tasks", "create")]
 )
-async def create_task(body: TaskCreate, service: Service, response: Response) -> Task:
+async def create_task(body: TaskCreate, service: Service, response: Response, request: Request) -> Task:
     """Create a task."""
     task = await service.create(body.model_dump())
-    response.headers["Location"] = f"{router.prefix}/{task.id}"
+    response.headers["Location"] = location(request, "get_task", task_id=task.id)
     with_etag(response, task)
     return task
 
 
 @router.get("/{task_id}", response_model=TaskRead, dependencies=[require("tasks", "read")])
-async def get_task(task_id: int, service: Service, response: Response) -> Task:
+async def get_task(task_id: Id, service: Service, response: Response) -> Task:
     """Get one task."""
     task = await service.get(task_id)
     with_etag(response, task)
@@ -46,9 +47,7 @@ async def get_task(task_id: int, service: Service, response: Response) -> Task:
 
 
 @router.put("/{task_id}", response_model=TaskRead, dependencies=[require("tasks", "update")])
-async def replace_task(
-    task_id: int, body: TaskReplace, service: Service, if_match: IfMatch, response: Response
-) -> Task:
+async def replace_task(task_id: Id, body: TaskReplace, service: Service, if_match: IfMatch, response: Response) -> Task:
     """Replace a task's writable fields; optional ones left out go back to their defaults."""
     task = await service.update(task_id, body.model_dump(), if_match)
     with_etag(response, task)
@@ -56,7 +55,7 @@ async def replace_task(
 
 
 @router.patch("/{task_id}", response_model=TaskRead, dependencies=[require("tasks", "update")])
-async def update_task(task_id: int, body: TaskUpdate, service: Service, if_match: IfMatch, response: Response) -> Task:
+async def update_task(task_id: Id, body: TaskUpdate, service: Service, if_match: IfMatch, response: Response) -> Task:
     """Change the given fields of a task."""
     task = await service.update(task_id, body.changes(), if_match)
     with_etag(response, task)
@@ -64,6 +63,6 @@ async def update_task(task_id: int, body: TaskUpdate, service: Service, if_match
 
 
 @router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[require("tasks", "delete")])
-async def delete_task(task_id: int, service: Service, if_match: IfMatch) -> None:
+async def delete_task(task_id: Id, service: Service, if_match: IfMatch) -> None:
     """Delete a task."""
     await service.delete(task_id, if_match)

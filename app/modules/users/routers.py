@@ -1,12 +1,12 @@
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.auth.dependencies import require, service_for
 from app.core.deps import PaginationDep
-from app.core.http import IfMatch, with_etag
+from app.core.http import IfMatch, location, with_etag
 from app.core.pagination import SortField, sort_by
+from app.core.schemas import Id, UTCDatetime
 from app.modules.users.models import User
 from app.modules.users.schemas import UserCreate, UserRead, UserReplace, UserStats, UserUpdate
 from app.modules.users.service import UserService
@@ -31,7 +31,7 @@ async def search_users(
     pagination: PaginationDep,
     sort: Sort,
     name: Annotated[str | None, Query(max_length=100, description="Case-insensitive part of the name")] = None,
-    created_after: Annotated[datetime | None, Query(description="A date or an ISO 8601 datetime")] = None,
+    created_after: Annotated[UTCDatetime | None, Query(description="A date or an ISO 8601 datetime")] = None,
 ) -> object:
     """Search users by name and creation time."""
     return pagination.respond(await service.search(pagination, sort, name, created_after))
@@ -46,16 +46,16 @@ async def user_stats(service: Service) -> UserStats:
 @router.post(
     "", response_model=UserRead, status_code=status.HTTP_201_CREATED, dependencies=[require("users", "create")]
 )
-async def create_user(body: UserCreate, service: Service, response: Response) -> User:
+async def create_user(body: UserCreate, service: Service, request: Request, response: Response) -> User:
     """Create a user."""
     user = await service.create(body.model_dump())
-    response.headers["Location"] = f"{router.prefix}/{user.id}"
+    response.headers["Location"] = location(request, "get_user", user_id=user.id)
     with_etag(response, user)
     return user
 
 
 @router.get("/{user_id}", response_model=UserRead, dependencies=[require("users", "read")])
-async def get_user(user_id: int, service: Service, response: Response) -> User:
+async def get_user(user_id: Id, service: Service, response: Response) -> User:
     """Get one user."""
     user = await service.get(user_id)
     with_etag(response, user)
@@ -63,9 +63,7 @@ async def get_user(user_id: int, service: Service, response: Response) -> User:
 
 
 @router.put("/{user_id}", response_model=UserRead, dependencies=[require("users", "update")])
-async def replace_user(
-    user_id: int, body: UserReplace, service: Service, if_match: IfMatch, response: Response
-) -> User:
+async def replace_user(user_id: Id, body: UserReplace, service: Service, if_match: IfMatch, response: Response) -> User:
     """Replace a user's writable fields (the password is kept)."""
     user = await service.update(user_id, body.model_dump(), if_match)
     with_etag(response, user)
@@ -73,7 +71,7 @@ async def replace_user(
 
 
 @router.patch("/{user_id}", response_model=UserRead, dependencies=[require("users", "update")])
-async def update_user(user_id: int, body: UserUpdate, service: Service, if_match: IfMatch, response: Response) -> User:
+async def update_user(user_id: Id, body: UserUpdate, service: Service, if_match: IfMatch, response: Response) -> User:
     """Change the given fields of a user."""
     user = await service.update(user_id, body.changes(), if_match)
     with_etag(response, user)
@@ -81,6 +79,6 @@ async def update_user(user_id: int, body: UserUpdate, service: Service, if_match
 
 
 @router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[require("users", "delete")])
-async def delete_user(user_id: int, service: Service, if_match: IfMatch) -> None:
+async def delete_user(user_id: Id, service: Service, if_match: IfMatch) -> None:
     """Delete a user, its posts, and its task assignments."""
     await service.delete(user_id, if_match)

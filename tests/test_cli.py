@@ -1,0 +1,93 @@
+"""`python -m app`, run as an operator would: a subprocess configured by its environment."""
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.core.config import Settings
+
+SUPERUSER_EMAIL = "Root@Example.com"
+
+
+def run_cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    # Only what the test names: no DATABASE_URL or secrets inherited from the caller's shell.
+    inherited = {key: value for key, value in os.environ.items() if key not in Settings.model_fields}
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        env={**inherited, "COLUMNS": "200", "NO_COLOR": "1", **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def listed_commands(help_text: str) -> set[str]:
+    """The names in the help's command table (one `│ name  description` row each)."""
+    return set(re.findall(r"^\W?\s*([a-z][a-z-]*)\s{2,}\S", help_text, re.MULTILINE))
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "cli.db"
+
+
+@pytest.fixture
+def cli_env(database: Path) -> dict[str, str]:
+    return {
+        "APP_ENV": "test",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "FIRST_SUPERUSER_EMAIL": SUPERUSER_EMAIL,
+        "FIRST_SUPERUSER_PASSWORD": "first-superuser-pw",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def test_help_lists_the_commands(tmp_path: Path) -> None:
+    result = run_cli("--help", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert listed_commands(result.stdout) >= {"serve", "db", "seed", "create-superuser"}
+
+
+def test_db_help_lists_upgrade_downgrade_and_check(tmp_path: Path) -> None:
+    result = run_cli("db", "--help", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert listed_commands(result.stdout) == {"upgrade", "downgrade", "check"}
+
+
+def test_upgrade_then_seed_twice_is_idempotent(tmp_path: Path, database: Path, cli_env: dict[str, str]) -> None:
+    steps = [("db", "upgrade"), ("db", "check"), ("seed",), ("seed",)]
+    for step in steps:
+        result = run_cli(*step, cwd=tmp_path, **cli_env)
+        assert result.returncode == 0, f"{step}: {result.stdout}\n{result.stderr}"
+
+    with sqlite3.connect(database) as connection:
+        superusers = connection.execute("SELECT email, hashed_password FROM users WHERE is_superuser").fetchall()
+        roles = [name for (name,) in connection.execute("SELECT name FROM roles ORDER BY name")]
+        total_users = connection.execute("SELECT count(*) FROM users").fetchone()
+    assert [email for email, _ in superusers] == [SUPERUSER_EMAIL.lower()]
+    assert superusers[0][1].startswith("$argon2id$")
+    assert roles == ["admin", "manager", "viewer"]
+    assert total_users == (1,)
+
+
+def test_create_superuser_refuses_a_taken_email(tmp_path: Path, database: Path, cli_env: dict[str, str]) -> None:
+    assert run_cli("db", "upgrade", cwd=tmp_path, **cli_env).returncode == 0
+    options = ["create-superuser", "--email", "ops@example.com", "--password", "ops-password-1"]
+
+    first = run_cli(*options, cwd=tmp_path, **cli_env)
+    second = run_cli(*options, cwd=tmp_path, **cli_env)
+
+    assert first.returncode == 0, first.stderr
+    assert "ops@example.com" in first.stdout
+    assert second.returncode != 0
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT count(*) FROM users WHERE is_superuser").fetchone() == (1,)
