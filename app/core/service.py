@@ -1,7 +1,8 @@
 """The generic service: CRUD with versioned writes, each call one transaction.
 
 A module's service subclasses it, names its repository, and overrides the hooks
-(`check_write`, `before_delete`) with its own business rules.
+(`check_write`, `before_delete`) with its own business rules. Every write also queues
+its event (`<event_name>.created|updated|deleted`) in the same transaction.
 """
 
 from collections.abc import Sequence
@@ -9,9 +10,12 @@ from typing import Any, ClassVar, Generic, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.context import current_actor_id
 from app.core.database import transaction
 from app.core.errors import NotFound, PreconditionFailed
+from app.core.events import event_data
 from app.core.models import VersionedTable
+from app.core.outbox import add_event
 from app.core.pagination import Page, Pagination, SortField
 from app.core.repository import BaseRepository, Filters, ModelT
 
@@ -33,6 +37,8 @@ class Actor(Protocol):
 class CrudService(Generic[ModelT]):
     repository_class: ClassVar[type[BaseRepository[Any]]]
     resource_name: ClassVar[str] = "Resource"
+    # Event types are `<event_name>.<action>`; by default the resource name in lower case ("user").
+    event_name: ClassVar[str | None] = None
 
     def __init__(self, session: AsyncSession, actor: Actor | None = None) -> None:
         self.session = session
@@ -51,7 +57,9 @@ class CrudService(Generic[ModelT]):
     async def create(self, values: dict[str, Any]) -> ModelT:
         async with transaction(self.session):
             await self.check_write(values, None)
-            return await self.repository.create(values)
+            instance = await self.repository.create(values)
+            await self.emit("created", instance)
+            return instance
 
     async def update(self, id_: int, values: dict[str, Any], expected_version: int | None = None) -> ModelT:
         for attempt in range(1, _BLIND_WRITE_ATTEMPTS + 1):
@@ -60,7 +68,11 @@ class CrudService(Generic[ModelT]):
                     instance = await self.get(id_)
                     ensure_version(instance, expected_version)
                     await self.check_write(values, instance)
-                    return await self.repository.update(instance, values)
+                    version = instance.version
+                    instance = await self.repository.update(instance, values)
+                    if instance.version != version:  # a no-op update changed nothing to announce
+                        await self.emit("updated", instance)
+                    return instance
             except PreconditionFailed:
                 if expected_version is not None or attempt == _BLIND_WRITE_ATTEMPTS:
                     raise
@@ -71,6 +83,7 @@ class CrudService(Generic[ModelT]):
             instance = await self.get(id_)
             ensure_version(instance, expected_version)
             await self.before_delete(instance)
+            await self.emit("deleted", instance)  # the resource as it was, while it is still loaded
             await self.repository.delete(instance)
 
     async def check_write(self, values: dict[str, Any], current: ModelT | None) -> None:
@@ -78,6 +91,12 @@ class CrudService(Generic[ModelT]):
 
     async def before_delete(self, instance: ModelT) -> None:
         """Work that must happen in the same transaction as the delete."""
+
+    async def emit(self, action: str, instance: ModelT) -> None:
+        """Queue `<event_name>.<action>` in the open transaction (the outbox); secrets left out."""
+        prefix = self.event_name or self.resource_name.lower()
+        actor_id = self.actor.id if self.actor is not None else current_actor_id()
+        await add_event(self.session, f"{prefix}.{action}", event_data(instance), actor_id)
 
 
 def ensure_version(instance: VersionedTable, expected_version: int | None) -> None:
