@@ -4,11 +4,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import redis.asyncio as redis
+import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from app.core import health, landing
+from app.core.cache import build_list_cache
 from app.core.config import Settings, get_settings
 from app.core.database import create_engine, create_session_factory
 from app.core.error_handlers import register_error_handlers
@@ -17,20 +21,42 @@ from app.core.middleware import RequestContextMiddleware
 from app.modules.registry import MODULE_ROUTERS
 
 VERSION = "1.0.0"
+logger = structlog.get_logger(__name__)
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.engine = create_engine(settings)
-    app.state.session_factory = create_session_factory(app.state.engine)
-    app.state.redis = redis.from_url(settings.REDIS_URL) if settings.REDIS_URL else None
+    app.state.redis = connect_redis(settings)
+    app.state.list_cache = build_list_cache(
+        app.state.redis, settings.REDIS_PREFIX, settings.CACHE_TTL_SECONDS, settings.REDIS_TIMEOUT_SECONDS
+    )
+    app.state.session_factory = create_session_factory(app.state.engine, after_commit=[app.state.list_cache.invalidate])
+    if settings.WORKERS > 1 and app.state.redis is None:
+        logger.warning(
+            "list_cache_per_process",
+            reason="WORKERS > 1 without REDIS_URL: writes in one worker leave the others' cached lists until their TTL",
+        )
     try:
         yield
     finally:
+        await app.state.list_cache.close()
         if app.state.redis is not None:
             await app.state.redis.aclose()
         await app.state.engine.dispose()
+
+
+def connect_redis(settings: Settings) -> redis.Redis | None:
+    if not settings.REDIS_URL:
+        return None
+    # Short timeouts and a single retry: a Redis that is down must cost a request little (the cache bypasses it).
+    return redis.from_url(
+        settings.REDIS_URL,
+        socket_timeout=settings.REDIS_TIMEOUT_SECONDS,
+        socket_connect_timeout=settings.REDIS_TIMEOUT_SECONDS,
+        retry=Retry(NoBackoff(), 1),
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -55,6 +55,7 @@ def backend(
 
 
 def make_settings(backend: Backend, **overrides: object) -> Settings:
+    run = uuid.uuid4().hex[:12]
     values: dict[str, object] = {
         "APP_ENV": "test",
         "DATABASE_URL": backend.database_url,
@@ -62,7 +63,7 @@ def make_settings(backend: Backend, **overrides: object) -> Settings:
         "RABBITMQ_URL": backend.rabbitmq_url,
         "FIRST_SUPERUSER_PASSWORD": None,
         "LOG_LEVEL": "WARNING",
-        "REDIS_PREFIX": f"test:{uuid.uuid4().hex[:12]}:",
+        "REDIS_PREFIX": f"test:{run}:",
         **overrides,
     }
     return Settings.model_validate(values)
@@ -78,6 +79,7 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application
+        await forget_redis_keys(application)  # the Redis server outlives the run: leave nothing behind
 
 
 @pytest.fixture(autouse=True)
@@ -87,6 +89,11 @@ async def _clean_state(request: pytest.FixtureRequest) -> None:
         return
     application: FastAPI = request.getfixturevalue("app")
     await truncate_all(application)
+    await application.state.list_cache.clear()
+    await forget_redis_keys(application)
+
+
+async def forget_redis_keys(application: FastAPI) -> None:
     if application.state.redis is not None:
         keys = [key async for key in application.state.redis.scan_iter(f"{application.state.settings.REDIS_PREFIX}*")]
         if keys:

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     RABBITMQ_URL: str | None = None
     # Namespaces every Redis key, so several deployments (or test runs) can share one server.
     REDIS_PREFIX: str = "app:"
+    # Bounds every Redis call, so a Redis that hangs costs a request this much at most, once.
+    REDIS_TIMEOUT_SECONDS: float = Field(default=1.0, gt=0)
 
     JWT_SECRET: str = DEFAULT_JWT_SECRET
     JWT_ALGORITHM: str = "HS256"

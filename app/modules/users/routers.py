@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from app.core.deps import PaginationDep, SessionDep
 from app.core.http import IfMatch, with_etag
+from app.core.list_cache import CachedList, cached_list
 from app.core.pagination import SortField, sort_by
 from app.modules.users.models import User
 from app.modules.users.schemas import UserCreate, UserRead, UserReplace, UserStats, UserUpdate
@@ -13,6 +14,7 @@ from app.modules.users.service import UserService
 router = APIRouter(prefix="/users", tags=["users"])
 
 Sort = Annotated[list[SortField], Depends(sort_by("id", "email", "name", "surname", "created_at", "updated_at"))]
+ListCache = Annotated[CachedList, Depends(cached_list("users"))]
 
 
 def get_user_service(session: SessionDep) -> UserService:
@@ -23,9 +25,9 @@ Service = Annotated[UserService, Depends(get_user_service)]
 
 
 @router.get("", response_model=list[UserRead])
-async def list_users(service: Service, pagination: PaginationDep, sort: Sort) -> object:
+async def list_users(service: Service, pagination: PaginationDep, sort: Sort, cache: ListCache) -> object:
     """List users."""
-    return pagination.respond(await service.list(pagination, sort))
+    return await cache.respond(pagination, sort, lambda: service.list(pagination, sort))
 
 
 @router.get("/search", response_model=list[UserRead])
@@ -33,11 +35,12 @@ async def search_users(
     service: Service,
     pagination: PaginationDep,
     sort: Sort,
+    cache: ListCache,
     name: Annotated[str | None, Query(max_length=100, description="Case-insensitive part of the name")] = None,
     created_after: Annotated[datetime | None, Query(description="A date or an ISO 8601 datetime")] = None,
 ) -> object:
     """Search users by name and creation time."""
-    return pagination.respond(await service.search(pagination, sort, name, created_after))
+    return await cache.respond(pagination, sort, lambda: service.search(pagination, sort, name, created_after))
 
 
 @router.get("/stats", response_model=UserStats)
