@@ -1,7 +1,8 @@
 """The application factory: settings in, a ready FastAPI app out."""
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from typing import Any
 
 import redis.asyncio as redis
 import structlog
@@ -18,6 +19,8 @@ from app.core.database import create_engine, create_session_factory
 from app.core.error_handlers import register_error_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
+from app.core.outbox import OutboxSignal
+from app.core.relay import build_relay, running
 from app.modules.registry import MODULE_ROUTERS
 
 VERSION = "1.0.0"
@@ -32,14 +35,23 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.list_cache = build_list_cache(
         app.state.redis, settings.REDIS_PREFIX, settings.CACHE_TTL_SECONDS, settings.REDIS_TIMEOUT_SECONDS
     )
-    app.state.session_factory = create_session_factory(app.state.engine, after_commit=[app.state.list_cache.invalidate])
+    outbox_signal = OutboxSignal()
+    app.state.session_factory = create_session_factory(
+        app.state.engine, after_commit=[app.state.list_cache.invalidate, outbox_signal.after_commit]
+    )
+    relay: AbstractAsyncContextManager[Any] = (
+        running(build_relay(settings, app.state.session_factory, outbox_signal))
+        if settings.EVENTS_RELAY_IN_APP
+        else nullcontext()
+    )
     if settings.WORKERS > 1 and app.state.redis is None:
         logger.warning(
             "list_cache_per_process",
             reason="WORKERS > 1 without REDIS_URL: writes in one worker leave the others' cached lists until their TTL",
         )
     try:
-        yield
+        async with relay:
+            yield
     finally:
         await app.state.list_cache.close()
         if app.state.redis is not None:

@@ -64,6 +64,11 @@ def make_settings(backend: Backend, **overrides: object) -> Settings:
         "FIRST_SUPERUSER_PASSWORD": None,
         "LOG_LEVEL": "WARNING",
         "REDIS_PREFIX": f"test:{run}:",
+        # Others use the same broker: our own exchange and queue, removed by the tests that declare them.
+        "EVENTS_EXCHANGE": f"test.events.{run}",
+        "EVENTS_QUEUE": f"test.events.{run}.log",
+        # A relay competes for outbox rows: the event tests in tests/core start the ones they observe.
+        "EVENTS_RELAY_IN_APP": False,
         **overrides,
     }
     return Settings.model_validate(values)
