@@ -24,6 +24,8 @@ auth_cli = typer.Typer(help="Authentication maintenance.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(auth_cli, name="auth")
 cli.add_typer(audit_cli, name="audit")
+events_cli = typer.Typer(help="Domain events: the outbox relay and a consumer (docs/EVENTS.md).", no_args_is_help=True)
+cli.add_typer(events_cli, name="events")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -118,3 +120,26 @@ async def _with_session(work: Callable[[AsyncSession], Awaitable[object]]) -> No
             await work(session)
     finally:
         await engine.dispose()
+
+
+@events_cli.command("relay")
+def events_relay() -> None:
+    """Publish pending outbox events to EVENTS_EXCHANGE until stopped; several may run at once."""
+    from app.core.workers import run_relay
+
+    asyncio.run(run_relay(get_settings()))
+
+
+@events_cli.command("consume")
+def events_consume(
+    queue: str | None = typer.Option(None, help="Durable queue; defaults to the EVENTS_QUEUE setting"),
+    binding: list[str] | None = typer.Option(None, help="Routing-key pattern, repeatable; defaults to EVENTS_BINDINGS"),
+) -> None:
+    """Log every event bound to the queue, once per event id; acknowledge after handling."""
+    from app.core.workers import run_consumer
+
+    settings = get_settings()
+    overrides: dict[str, object] = {"EVENTS_QUEUE": queue} if queue else {}
+    if binding:
+        overrides["EVENTS_BINDINGS"] = binding
+    asyncio.run(run_consumer(settings.model_copy(update=overrides)))

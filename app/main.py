@@ -1,12 +1,16 @@
 """The application factory: settings in, a ready FastAPI app out."""
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from typing import Any
 
 import redis.asyncio as redis
+import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from app.audit import routers as audit_routers
 from app.audit.access_log import AccessLogWriter
@@ -15,33 +19,67 @@ from app.auth.rbac.routers import router as rbac_router
 from app.auth.routers import router as auth_router
 from app.auth.throttle import LoginThrottle
 from app.core import health, landing
+from app.core.cache import build_list_cache
 from app.core.config import Settings, get_settings
 from app.core.database import create_engine, create_session_factory
 from app.core.error_handlers import register_error_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
+from app.core.outbox import OutboxSignal
+from app.core.relay import build_relay, running
 from app.modules.registry import DOMAIN_MODULES
 
 VERSION = "1.0.0"
+logger = structlog.get_logger(__name__)
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.engine = create_engine(settings)
-    app.state.session_factory = create_session_factory(app.state.engine)
-    app.state.redis = redis.from_url(settings.REDIS_URL) if settings.REDIS_URL else None
+    app.state.redis = connect_redis(settings)
+    app.state.list_cache = build_list_cache(
+        app.state.redis, settings.REDIS_PREFIX, settings.CACHE_TTL_SECONDS, settings.REDIS_TIMEOUT_SECONDS
+    )
+    outbox_signal = OutboxSignal()
+    app.state.session_factory = create_session_factory(
+        app.state.engine, after_commit=[app.state.list_cache.invalidate, outbox_signal.after_commit]
+    )
     app.state.login_throttle = LoginThrottle(
         settings.LOGIN_MAX_ATTEMPTS, settings.LOGIN_WINDOW_SECONDS, app.state.redis, settings.REDIS_PREFIX
     )
     await app.state.access_log.start(app.state.session_factory)
+    relay: AbstractAsyncContextManager[Any] = (
+        running(build_relay(settings, app.state.session_factory, outbox_signal))
+        if settings.EVENTS_RELAY_IN_APP
+        else nullcontext()
+    )
+    if settings.WORKERS > 1 and app.state.redis is None:
+        logger.warning(
+            "list_cache_per_process",
+            reason="WORKERS > 1 without REDIS_URL: writes in one worker leave the others' cached lists until their TTL",
+        )
     try:
-        yield
+        async with relay:
+            yield
     finally:
         await app.state.access_log.stop()  # a graceful shutdown writes every queued access row
+        await app.state.list_cache.close()
         if app.state.redis is not None:
             await app.state.redis.aclose()
         await app.state.engine.dispose()
+
+
+def connect_redis(settings: Settings) -> redis.Redis | None:
+    if not settings.REDIS_URL:
+        return None
+    # Short timeouts and a single retry: a Redis that is down must cost a request little (the cache bypasses it).
+    return redis.from_url(
+        settings.REDIS_URL,
+        socket_timeout=settings.REDIS_TIMEOUT_SECONDS,
+        socket_connect_timeout=settings.REDIS_TIMEOUT_SECONDS,
+        retry=Retry(NoBackoff(), 1),
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

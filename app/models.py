@@ -3,6 +3,8 @@
 from app.audit.models import AccessLog, AuditChange
 from app.auth.models import AuthSession, RefreshToken, UserRevokedToken
 from app.auth.rbac.models import Role, RoleGrant, UserRole
+from app.core.inbox import ProcessedEvent
+from app.core.outbox import OutboxEvent
 from app.modules.customers.models import Customer
 from app.modules.posts.models import Post
 from app.modules.products.models import Product
@@ -14,7 +16,9 @@ __all__ = [
     "AuditChange",
     "AuthSession",
     "Customer",
+    "OutboxEvent",
     "Post",
+    "ProcessedEvent",
     "Product",
     "RefreshToken",
     "Role",

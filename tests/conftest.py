@@ -57,6 +57,7 @@ def backend(
 
 
 def make_settings(backend: Backend, **overrides: object) -> Settings:
+    run = uuid.uuid4().hex[:12]
     values: dict[str, object] = {
         "APP_ENV": "test",
         "DATABASE_URL": backend.database_url,
@@ -64,7 +65,12 @@ def make_settings(backend: Backend, **overrides: object) -> Settings:
         "RABBITMQ_URL": backend.rabbitmq_url,
         "FIRST_SUPERUSER_PASSWORD": None,
         "LOG_LEVEL": "WARNING",
-        "REDIS_PREFIX": f"test:{uuid.uuid4().hex[:12]}:",
+        "REDIS_PREFIX": f"test:{run}:",
+        # Others use the same broker: our own exchange and queue, removed by the tests that declare them.
+        "EVENTS_EXCHANGE": f"test.events.{run}",
+        "EVENTS_QUEUE": f"test.events.{run}.log",
+        # A relay competes for outbox rows: the event tests in tests/core start the ones they observe.
+        "EVENTS_RELAY_IN_APP": False,
         **overrides,
     }
     return Settings.model_validate(values)
@@ -81,6 +87,7 @@ async def running_app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application
+        await forget_redis_keys(application)  # the Redis server outlives the run: leave nothing behind
 
 
 @pytest.fixture(scope="session")
@@ -97,6 +104,11 @@ async def _clean_state(request: pytest.FixtureRequest) -> None:
     application: FastAPI = request.getfixturevalue("app")
     await application.state.access_log.flush()  # the last test's queued rows must not land in this one
     await truncate_all(application)
+    await application.state.list_cache.clear()
+    await forget_redis_keys(application)
+
+
+async def forget_redis_keys(application: FastAPI) -> None:
     if application.state.redis is not None:
         keys = [key async for key in application.state.redis.scan_iter(f"{application.state.settings.REDIS_PREFIX}*")]
         if keys:

@@ -24,23 +24,20 @@ ServiceT = TypeVar("ServiceT", bound=CrudService[Any])
 
 @dataclass(slots=True)
 class Principal:
-    """The authenticated caller of this request."""
+    """The authenticated caller of this request.
+
+    `id` and `is_superuser` are copied out of the ORM row: a rolled-back transaction
+    expires the row, and reading it again would need I/O at a place that cannot await.
+    """
 
     user: User
     claims: TokenClaims
+    id: int
+    is_superuser: bool
     permissions: set[str] = field(default_factory=set)
 
-    @property
-    def id(self) -> int:
-        assert self.user.id is not None
-        return self.user.id
-
-    @property
-    def is_superuser(self) -> bool:
-        return self.user.is_superuser
-
     def can(self, module: str, action: str) -> bool:
-        return self.user.is_superuser or permission(module, action) in self.permissions
+        return self.is_superuser or permission(module, action) in self.permissions
 
 
 async def get_principal(
@@ -60,7 +57,8 @@ async def get_principal(
     permissions = set() if user.is_superuser else await repository.permissions_of(claims.user_id)
     actor_id_var.set(user.id)
     structlog.contextvars.bind_contextvars(user_id=user.id)
-    return Principal(user, claims, permissions)
+    assert user.id is not None
+    return Principal(user, claims, user.id, user.is_superuser, permissions)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

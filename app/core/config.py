@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     RABBITMQ_URL: str | None = None
     # Namespaces every Redis key, so several deployments (or test runs) can share one server.
     REDIS_PREFIX: str = "app:"
+    # Bounds every Redis call, so a Redis that hangs costs a request this much at most, once.
+    REDIS_TIMEOUT_SECONDS: float = Field(default=1.0, gt=0)
 
     JWT_SECRET: str = DEFAULT_JWT_SECRET
     JWT_ALGORITHM: str = "HS256"
@@ -44,10 +46,18 @@ class Settings(BaseSettings):
     LOGIN_WINDOW_SECONDS: int = Field(default=300, ge=1)
     MAX_BODY_BYTES: int = Field(default=1024 * 1024, ge=1)
     EVENTS_EXCHANGE: str = "app.events"
+    # `events consume`: its durable queue and the routing-key patterns bound to it.
+    EVENTS_QUEUE: str = "app.events.log"
+    EVENTS_BINDINGS: Annotated[list[str], NoDecode] = ["user.*"]
+    # Run the outbox relay inside each app process; turn off when dedicated `events relay` processes run.
+    EVENTS_RELAY_IN_APP: bool = True
+    EVENTS_POLL_SECONDS: float = Field(default=1.0, gt=0)
+    EVENTS_BATCH_SIZE: int = Field(default=100, ge=1)
+    EVENTS_MAX_BACKOFF_SECONDS: float = Field(default=30.0, gt=0)
     AUDIT_ARCHIVE_DIR: str = "./data/audit-archive"
     TRUSTED_PROXIES: Annotated[list[str], NoDecode] = []
 
-    @field_validator("CORS_ORIGINS", "TRUSTED_PROXIES", mode="before")
+    @field_validator("CORS_ORIGINS", "TRUSTED_PROXIES", "EVENTS_BINDINGS", mode="before")
     @classmethod
     def split_comma_list(cls, value: object) -> object:
         if isinstance(value, str):

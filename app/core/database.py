@@ -1,18 +1,28 @@
 """Engine, sessions and the one place where a transaction is committed."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+import structlog
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.core.config import Settings
 
+logger = structlog.get_logger(__name__)
+
 SessionFactory = async_sessionmaker[AsyncSession]
+
+# Called with the names of the tables a transaction wrote, once it has committed.
+AfterCommit = Callable[[frozenset[str]], Awaitable[None]]
+_WRITTEN_TABLES = "written_tables"
+_AFTER_COMMIT = "after_commit"
 
 
 def _enable_sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -43,8 +53,24 @@ def create_engine(settings: Settings, database_url: str | None = None) -> AsyncE
     )
 
 
-def create_session_factory(engine: AsyncEngine) -> SessionFactory:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+def create_session_factory(engine: AsyncEngine, after_commit: Sequence[AfterCommit] = ()) -> SessionFactory:
+    """Sessions that call `after_commit` (cache invalidation, relay wake-up) once a transaction commits."""
+    return async_sessionmaker(
+        engine, expire_on_commit=False, autoflush=False, info={_AFTER_COMMIT: tuple(after_commit)}
+    )
+
+
+def mark_written(session: AsyncSession, table: str) -> None:
+    """Record a write the ORM does not see (a Core statement), for the after-commit hooks."""
+    session.info.setdefault(_WRITTEN_TABLES, set()).add(table)
+
+
+@event.listens_for(Session, "after_flush")
+def _remember_written_tables(session: Session, _flush_context: UOWTransaction) -> None:
+    # Still the pre-flush view here: new, dirty and deleted hold what this flush wrote.
+    written = session.info.setdefault(_WRITTEN_TABLES, set())
+    for instance in chain(session.new, session.dirty, session.deleted):
+        written.update(table.name for table in inspect(instance).mapper.tables)
 
 
 @asynccontextmanager
@@ -52,11 +78,26 @@ async def transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     """Commit the block's writes together, or none of them.
 
     The commit happens here, inside the service call, so a failing commit reaches the
-    client as an error instead of surfacing after a 2xx was sent.
+    client as an error instead of surfacing after a 2xx was sent. What must follow a
+    commit (invalidating cached lists) runs here too, still before the response.
     """
     try:
         yield session
         await session.commit()
     except BaseException:
+        session.info.pop(_WRITTEN_TABLES, None)
         await session.rollback()
         raise
+    await _run_after_commit(session)
+
+
+async def _run_after_commit(session: AsyncSession) -> None:
+    written = frozenset(session.info.pop(_WRITTEN_TABLES, ()))
+    if not written:
+        return
+    for hook in session.info.get(_AFTER_COMMIT, ()):
+        try:
+            await hook(written)
+        except Exception:
+            # The data is committed; a failing follow-up must not turn that success into an error.
+            logger.exception("after_commit_hook_failed", hook=getattr(hook, "__qualname__", repr(hook)))

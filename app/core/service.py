@@ -2,7 +2,8 @@
 
 A module's service subclasses it, names its repository, declares its unique fields
 and the rows its foreign keys point at, and overrides the hooks (`check_write`,
-`after_update`, `before_delete`) with its own business rules.
+`after_update`, `before_delete`) with its own business rules. Every write also queues
+its event (`<event_name>.created|updated|deleted`) in the same transaction.
 """
 
 from collections.abc import Sequence
@@ -10,9 +11,12 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.context import current_actor_id
 from app.core.database import transaction
 from app.core.errors import BadRequest, Conflict, NotFound, PreconditionFailed
+from app.core.events import event_data
 from app.core.models import VersionedTable
+from app.core.outbox import add_event
 from app.core.pagination import Page, Pagination, SortField
 from app.core.repository import BaseRepository, Filters
 
@@ -43,6 +47,8 @@ class CrudService(Generic[ModelT]):
     # (foreign-key column, repository of the table it points at): a missing row is a 400.
     # The database's foreign key stays the guard against a concurrent delete.
     references: ClassVar[tuple[tuple[str, type[BaseRepository[Any]]], ...]] = ()
+    # Event types are `<event_name>.<action>`; by default the resource name in lower case ("user").
+    event_name: ClassVar[str | None] = None
 
     def __init__(self, session: AsyncSession, actor: Actor | None = None) -> None:
         self.session = session
@@ -62,7 +68,9 @@ class CrudService(Generic[ModelT]):
         async with transaction(self.session):
             await self.check_write(values, None)
             await self._check_declared_rules(values, None)
-            return await self.repository.create(values)
+            instance = await self.repository.create(values)
+            await self.emit("created", instance)
+            return instance
 
     async def update(self, id_: int, values: dict[str, Any], expected_version: int | None = None) -> ModelT:
         for attempt in range(1, _BLIND_WRITE_ATTEMPTS + 1):
@@ -73,8 +81,11 @@ class CrudService(Generic[ModelT]):
                     await self.check_write(values, instance)
                     await self._check_declared_rules(values, instance)
                     columns = {key: value for key, value in values.items() if key in self.repository.model.model_fields}
+                    version = instance.version
                     await self.repository.update(instance, columns)
                     await self.after_update(instance, values)
+                    if instance.version != version:  # a no-op update changed nothing to announce
+                        await self.emit("updated", instance)
                     return instance
             except PreconditionFailed:
                 if expected_version is not None or attempt == _BLIND_WRITE_ATTEMPTS:
@@ -86,6 +97,7 @@ class CrudService(Generic[ModelT]):
             instance = await self.get(id_)
             ensure_version(instance, expected_version)
             await self.before_delete(instance)
+            await self.emit("deleted", instance)  # the resource as it was, while it is still loaded
             await self.repository.delete(instance)
 
     async def check_write(self, values: dict[str, Any], current: ModelT | None) -> None:
@@ -96,6 +108,12 @@ class CrudService(Generic[ModelT]):
 
     async def before_delete(self, instance: ModelT) -> None:
         """Work that must happen in the same transaction as the delete."""
+
+    async def emit(self, action: str, instance: ModelT) -> None:
+        """Queue `<event_name>.<action>` in the open transaction (the outbox); secrets left out."""
+        prefix = self.event_name or self.resource_name.lower()
+        actor_id = self.actor.id if self.actor is not None else current_actor_id()
+        await add_event(self.session, f"{prefix}.{action}", event_data(instance), actor_id)
 
     async def _check_declared_rules(self, values: dict[str, Any], current: ModelT | None) -> None:
         for field in self.unique_fields:

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from app.auth.dependencies import require, service_for
 from app.core.deps import PaginationDep
 from app.core.http import IfMatch, location, with_etag
+from app.core.list_cache import CachedList, cached_list
 from app.core.pagination import SortField, sort_by
 from app.core.schemas import Id, UTCDatetime
 from app.modules.users.models import User
@@ -14,15 +15,14 @@ from app.modules.users.service import UserService
 router = APIRouter(prefix="/users", tags=["users"])
 
 Sort = Annotated[list[SortField], Depends(sort_by("id", "email", "name", "surname", "created_at", "updated_at"))]
-
-
+ListCache = Annotated[CachedList, Depends(cached_list("users"))]
 Service = Annotated[UserService, Depends(service_for(UserService))]
 
 
 @router.get("", response_model=list[UserRead], dependencies=[require("users", "read")])
-async def list_users(service: Service, pagination: PaginationDep, sort: Sort) -> object:
+async def list_users(service: Service, pagination: PaginationDep, sort: Sort, cache: ListCache) -> object:
     """List users."""
-    return pagination.respond(await service.list(pagination, sort))
+    return await cache.respond(pagination, sort, lambda: service.list(pagination, sort))
 
 
 @router.get("/search", response_model=list[UserRead], dependencies=[require("users", "read")])
@@ -30,11 +30,12 @@ async def search_users(
     service: Service,
     pagination: PaginationDep,
     sort: Sort,
+    cache: ListCache,
     name: Annotated[str | None, Query(max_length=100, description="Case-insensitive part of the name")] = None,
     created_after: Annotated[UTCDatetime | None, Query(description="A date or an ISO 8601 datetime")] = None,
 ) -> object:
     """Search users by name and creation time."""
-    return pagination.respond(await service.search(pagination, sort, name, created_after))
+    return await cache.respond(pagination, sort, lambda: service.search(pagination, sort, name, created_after))
 
 
 @router.get("/stats", response_model=UserStats, dependencies=[require("users", "read")])

@@ -1,6 +1,6 @@
 """domain modules
 
-Revision ID: 0004
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-22 06:03:41.115188
 """
@@ -13,7 +13,7 @@ import sqlmodel.sql.sqltypes
 import app.core.models
 from alembic import op
 
-revision: str = "0004"
+revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,7 +1,7 @@
 """audit
 
-Revision ID: 0005
-Revises: 0001
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-22 06:02:12.289457
 """
 
@@ -13,8 +13,8 @@ import sqlmodel.sql.sqltypes
 import app.core.models
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,211 @@
+"""The list cache: entries keyed by per-namespace generations, in Redis or in process memory.
+
+A committed write bumps the generation of each table it wrote; entries under an older
+generation are never read again and expire by TTL. Readers read the generation before
+querying, so an entry filled from a read that raced a write lands under the old one.
+A cache that fails is bypassed for a moment, never an error for the request.
+"""
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import structlog
+from redis.asyncio import Redis
+
+logger = structlog.get_logger(__name__)
+
+# Tables some cached list reads, declared by the routes at import time, so the same in every
+# process. Writes to other tables (the outbox, tokens, ...) need no generation bump.
+_CACHED_NAMESPACES: set[str] = set()
+
+
+def register_namespaces(namespaces: Iterable[str]) -> None:
+    _CACHED_NAMESPACES.update(namespaces)
+
+
+class CacheBackend(Protocol):
+    async def generations(self, namespaces: Sequence[str]) -> list[int]: ...
+
+    async def bump(self, namespaces: Iterable[str]) -> None: ...
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def set(self, key: str, value: bytes, ttl: int) -> None: ...
+
+    async def clear(self) -> None: ...
+
+
+class MemoryBackend:
+    """One process's cache (no REDIS_URL): right for one worker; see docs/DEPLOYMENT.md."""
+
+    def __init__(self, max_entries: int = 1024) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._generations: dict[str, int] = {}
+
+    async def generations(self, namespaces: Sequence[str]) -> list[int]:
+        return [self._generations.get(name, 0) for name in namespaces]
+
+    async def bump(self, namespaces: Iterable[str]) -> None:
+        for name in namespaces:
+            self._generations[name] = self._generations.get(name, 0) + 1
+
+    async def get(self, key: str) -> bytes | None:
+        found = self._entries.get(key)
+        if found is None or found[0] < time.monotonic():
+            self._entries.pop(key, None)
+            return None
+        self._entries.move_to_end(key)
+        return found[1]
+
+    async def set(self, key: str, value: bytes, ttl: int) -> None:
+        self._entries[key] = (time.monotonic() + ttl, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:  # bounded: odd query strings cannot grow it without end
+            self._entries.popitem(last=False)
+
+    async def clear(self) -> None:
+        self._entries.clear()
+        self._generations.clear()
+
+
+class RedisBackend:
+    """Shared by every process and host; generation keys never expire, entries do (TTL)."""
+
+    def __init__(self, client: Redis, prefix: str, timeout: float) -> None:
+        self.client = client
+        self.prefix = f"{prefix}cache:"
+        self.timeout = timeout
+
+    async def generations(self, namespaces: Sequence[str]) -> list[int]:
+        async with asyncio.timeout(self.timeout):
+            values = await self.client.mget([self._generation_key(name) for name in namespaces])
+        return [int(value or 0) for value in values]
+
+    async def bump(self, namespaces: Iterable[str]) -> None:
+        async with asyncio.timeout(self.timeout), self.client.pipeline(transaction=False) as pipe:
+            for name in namespaces:
+                pipe.incr(self._generation_key(name))
+            await pipe.execute()
+
+    async def get(self, key: str) -> bytes | None:
+        async with asyncio.timeout(self.timeout):
+            value = await self.client.get(f"{self.prefix}entry:{key}")
+        return value.encode() if isinstance(value, str) else value
+
+    async def set(self, key: str, value: bytes, ttl: int) -> None:
+        async with asyncio.timeout(self.timeout):
+            await self.client.set(f"{self.prefix}entry:{key}", value, ex=ttl)
+
+    async def clear(self) -> None:
+        keys = [key async for key in self.client.scan_iter(f"{self.prefix}*")]
+        if keys:
+            await self.client.delete(*keys)
+
+    def _generation_key(self, namespace: str) -> str:
+        return f"{self.prefix}gen:{namespace}"
+
+
+@dataclass(frozen=True, slots=True)
+class CacheLookup:
+    key: str
+    value: bytes | None
+
+
+class ListCache:
+    def __init__(self, backend: CacheBackend, ttl_seconds: int, bypass_seconds: float = 1.0) -> None:
+        self.backend = backend
+        self.ttl_seconds = ttl_seconds
+        self.bypass_seconds = bypass_seconds
+        self._down_until = 0.0
+        # Generations a failed invalidation still owes: bumped before this process reads again.
+        self._pending: set[str] = set()
+        self._retry_task: asyncio.Task[None] | None = None
+
+    async def lookup(self, namespaces: Sequence[str], query_digest: str) -> CacheLookup | None:
+        """The entry's key and cached value (None on a miss); None when the cache cannot be used."""
+        if self.ttl_seconds == 0 or self._bypassing():
+            return None
+        try:
+            await self._flush_pending()
+            generations = await self.backend.generations(namespaces)
+            key = ",".join(f"{n}.{g}" for n, g in zip(namespaces, generations, strict=True)) + f":{query_digest}"
+            value = await self.backend.get(key)
+        except Exception as exc:
+            self._failed("lookup", exc)
+            return None
+        self._succeeded()
+        return CacheLookup(key, value)
+
+    async def store(self, key: str, value: bytes) -> None:
+        try:
+            await self.backend.set(key, value, self.ttl_seconds)
+        except Exception as exc:
+            self._failed("store", exc)
+
+    async def invalidate(self, tables: frozenset[str]) -> None:
+        """After-commit hook: a new generation for each cached table the transaction wrote."""
+        cached = tables & _CACHED_NAMESPACES
+        if not cached:
+            return
+        self._pending |= cached
+        if self._bypassing():
+            self._schedule_retry()
+            return
+        try:
+            await self._flush_pending()
+        except Exception as exc:
+            self._failed("invalidate", exc)
+            self._schedule_retry()
+            return
+        self._succeeded()
+
+    async def clear(self) -> None:
+        self._pending.clear()
+        await self.backend.clear()
+
+    async def close(self) -> None:
+        if self._retry_task is not None:
+            self._retry_task.cancel()
+
+    async def _flush_pending(self) -> None:
+        if self._pending:
+            owed = set(self._pending)
+            await self.backend.bump(owed)
+            self._pending -= owed
+
+    def _schedule_retry(self) -> None:
+        # Other processes keep their (now stale) entries until this bump lands or the TTL ends.
+        if self._retry_task is None or self._retry_task.done():
+            self._retry_task = asyncio.create_task(self._retry_pending(), name="cache-invalidation-retry")
+
+    async def _retry_pending(self) -> None:
+        while self._pending:
+            await asyncio.sleep(self.bypass_seconds)
+            try:
+                await self._flush_pending()
+            except Exception:
+                continue
+            self._succeeded()
+
+    def _bypassing(self) -> bool:
+        return time.monotonic() < self._down_until
+
+    def _failed(self, operation: str, exc: Exception) -> None:
+        if not self._down_until:
+            logger.warning("cache_unavailable", operation=operation, error=repr(exc))
+        self._down_until = time.monotonic() + self.bypass_seconds
+
+    def _succeeded(self) -> None:
+        if self._down_until:
+            logger.info("cache_recovered")
+            self._down_until = 0.0
+
+
+def build_list_cache(client: Redis | None, prefix: str, ttl_seconds: int, timeout: float) -> ListCache:
+    backend: CacheBackend = RedisBackend(client, prefix, timeout) if client is not None else MemoryBackend()
+    return ListCache(backend, ttl_seconds)

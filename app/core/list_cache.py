@@ -1,0 +1,111 @@
+"""Caching a list route's response: the body and its X-Total-Count/Link headers, `X-Cache: HIT|MISS`.
+
+A route opts in with one dependency and one call:
+
+    UsersCache = Annotated[CachedList, Depends(cached_list("users"))]
+
+    async def list_users(..., cache: UsersCache) -> object:
+        return await cache.respond(pagination, sort, lambda: service.list(pagination, sort))
+
+Lists are the same for every caller allowed to see them, so the key is the query alone,
+taken after the route's permission dependencies have passed.
+"""
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from fastapi import Request, Response
+from pydantic import TypeAdapter
+
+from app.core.cache import ListCache, register_namespaces
+from app.core.pagination import Page, Pagination, SortField
+
+CACHED_HEADERS = ("X-Total-Count", "Link")
+_WINDOW_PARAMS = frozenset({"skip", "limit", "page", "per_page", "sort"})
+_SET_HERE = frozenset({"content-length", "content-type", "x-cache", "x-total-count", "link"})
+
+
+class CachedList:
+    def __init__(self, cache: ListCache, request: Request, response: Response, namespaces: Sequence[str]) -> None:
+        self.cache = cache
+        self.request = request
+        self.response = response
+        self.namespaces = namespaces
+
+    async def respond(
+        self, pagination: Pagination, sort: Sequence[SortField], load: Callable[[], Awaitable[Page[Any]]]
+    ) -> Response:
+        """The cached response for this query, or `load()`'s page, serialized and stored."""
+        lookup = await self.cache.lookup(self.namespaces, self.query_digest(pagination, sort))
+        if lookup is not None and lookup.value is not None:
+            headers, body = _decode(lookup.value)
+            return self._response(headers, body, "HIT")
+        items = pagination.respond(await load())
+        adapter = _adapter(self._response_model())
+        body = adapter.dump_json(adapter.validate_python(items, from_attributes=True), by_alias=True)
+        headers = {
+            name: pagination.response.headers[name] for name in CACHED_HEADERS if name in pagination.response.headers
+        }
+        if lookup is not None:
+            await self.cache.store(lookup.key, _encode(headers, body))
+        return self._response(headers, body, "MISS")
+
+    def query_digest(self, pagination: Pagination, sort: Sequence[SortField]) -> str:
+        """The normalized query: window and sort as parsed, other parameters sorted.
+
+        The base URL is part of it because the Link header is absolute: a client that sends
+        its own Host must not plant its links in everyone's responses.
+        """
+        filters = sorted(
+            (name, value) for name, value in self.request.query_params.multi_items() if name not in _WINDOW_PARAMS
+        )
+        parts = [
+            str(self.request.base_url),
+            self.request.url.path,
+            [pagination.skip, pagination.limit, pagination.page_style],
+            [[field.name, field.descending] for field in sort],
+            filters,
+        ]
+        return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+    def _response(self, headers: dict[str, str], body: bytes, cache_status: str) -> Response:
+        response = Response(body, media_type="application/json", headers={**headers, "X-Cache": cache_status})
+        # Keep what other dependencies set on the route's response (a returned Response replaces it).
+        response.headers.raw.extend(
+            (name, value) for name, value in self.response.headers.raw if name.decode().lower() not in _SET_HERE
+        )
+        return response
+
+    def _response_model(self) -> Any:
+        model = getattr(self.request.scope.get("route"), "response_model", None)
+        if model is None:
+            raise TypeError(f"{self.request.url.path}: a cached list route needs a response_model")
+        return model
+
+
+def cached_list(*namespaces: str) -> Callable[[Request, Response], CachedList]:
+    """A dependency: the list cache of a route whose results come from the `namespaces` tables."""
+    register_namespaces(namespaces)
+
+    def dependency(request: Request, response: Response) -> CachedList:
+        return CachedList(request.app.state.list_cache, request, response, namespaces)
+
+    return dependency
+
+
+@lru_cache(maxsize=256)
+def _adapter(model: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(model)
+
+
+def _encode(headers: dict[str, str], body: bytes) -> bytes:
+    return json.dumps(headers).encode() + b"\n" + body
+
+
+def _decode(value: bytes) -> tuple[dict[str, str], bytes]:
+    header_line, _, body = value.partition(b"\n")
+    headers: dict[str, str] = json.loads(header_line)
+    return headers, body

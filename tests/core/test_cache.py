@@ -1,0 +1,86 @@
+"""A cache that fails is bypassed, never an error; what a failed invalidation owes is paid once Redis is back."""
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from app.core.config import Settings
+from tests.backends import Backend
+from tests.conftest import make_settings
+from tests.factories import create_user
+from tests.servers import free_port, serving
+from tests.tcp_proxy import TcpProxy
+from tests.waiting import eventually
+
+
+@pytest.fixture
+async def redis_proxy(redis_url: str) -> AsyncIterator[TcpProxy]:
+    proxy = TcpProxy.to(redis_url)
+    await proxy.start()
+    yield proxy
+    await proxy.close()
+
+
+async def names(http: httpx.AsyncClient) -> tuple[str, list[str]]:
+    response = await http.get("/users")
+    assert response.status_code == 200, response.text
+    return response.headers["X-Cache"], [user["name"] for user in response.json()]
+
+
+@pytest.mark.usefixtures("app")  # for its clean tables
+async def test_an_unreachable_redis_means_uncached_answers_not_errors(backend: Backend) -> None:
+    settings = make_settings(backend, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+
+    async with serving(settings) as (_, http):
+        first = await names(http)
+        created = await http.post("/users", json={"email": "ann@example.com", "name": "Ann"})
+        second = await names(http)
+
+    assert first == ("MISS", [])
+    assert created.status_code == 201
+    assert second == ("MISS", ["Ann"])
+
+
+async def test_redis_cut_mid_run_is_bypassed_and_owed_invalidations_reach_other_instances(
+    redis_settings: Settings, redis_url: str, redis_proxy: TcpProxy
+) -> None:
+    direct = redis_settings
+    proxied = direct.model_copy(update={"REDIS_URL": redis_proxy.url_through(redis_url)})
+
+    async with serving(proxied) as (_, writer), serving(direct) as (_, reader):
+        await create_user(writer, name="Ann")
+        assert await names(reader) == ("MISS", ["Ann"])
+        assert await names(reader) == ("HIT", ["Ann"])
+
+        await redis_proxy.cut()
+        during = await names(writer)
+        created = await writer.post("/users", json={"email": "bob@example.com", "name": "Bob"})
+        stale = await names(reader)  # the bump could not reach Redis: the other instance cannot know yet
+        await redis_proxy.restore()
+
+        async def reader_sees_bob() -> bool:
+            return (await names(reader))[1] == ["Ann", "Bob"]
+
+        await eventually(reader_sees_bob, 10)  # well before CACHE_TTL_SECONDS: the writer paid what it owed
+
+        async def writer_caches_again() -> bool:
+            return (await names(writer))[0] == "HIT"
+
+        await eventually(writer_caches_again, 10)
+
+    assert during == ("MISS", ["Ann"])
+    assert created.status_code == 201
+    assert stale == ("HIT", ["Ann"])
+
+
+@pytest.mark.usefixtures("app")
+async def test_without_redis_the_cache_is_in_memory(backend: Backend) -> None:
+    settings: Settings = make_settings(backend, REDIS_URL=None)
+
+    async with serving(settings) as (application, http):
+        await create_user(http)
+        results = [await names(http) for _ in range(2)]
+
+    assert application.state.redis is None
+    assert [status for status, _ in results] == ["MISS", "HIT"]
