@@ -15,6 +15,7 @@ from redis.backoff import NoBackoff
 from app.audit import routers as audit_routers
 from app.audit.access_log import AccessLogWriter
 from app.audit.middleware import AuditMiddleware
+from app.auth.principal_cache import build_principal_cache
 from app.auth.rbac.routers import router as rbac_router
 from app.auth.routers import router as auth_router
 from app.auth.throttle import LoginThrottle
@@ -41,9 +42,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.list_cache = build_list_cache(
         app.state.redis, settings.REDIS_PREFIX, settings.CACHE_TTL_SECONDS, settings.REDIS_TIMEOUT_SECONDS
     )
+    app.state.principal_cache = build_principal_cache(settings, app.state.list_cache.backend)
     outbox_signal = OutboxSignal()
     app.state.session_factory = create_session_factory(
-        app.state.engine, after_commit=[app.state.list_cache.invalidate, outbox_signal.after_commit]
+        app.state.engine,
+        after_commit=[
+            app.state.principal_cache.invalidate,
+            app.state.list_cache.invalidate,
+            outbox_signal.after_commit,
+        ],
     )
     app.state.login_throttle = LoginThrottle(
         settings.LOGIN_MAX_ATTEMPTS, settings.LOGIN_WINDOW_SECONDS, app.state.redis, settings.REDIS_PREFIX
@@ -65,6 +72,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         await app.state.access_log.stop()  # a graceful shutdown writes every queued access row
         await app.state.list_cache.close()
+        await app.state.principal_cache.close()
         if app.state.redis is not None:
             await app.state.redis.aclose()
         await app.state.engine.dispose()

@@ -1,14 +1,15 @@
 """Who is calling, and may they: the dependencies every protected route declares."""
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 import structlog
-from fastapi import Depends, Security
+from fastapi import Depends, Request, Security
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.principal_cache import PrincipalCache, VerifiedCaller
 from app.auth.rbac.catalogue import ACTIONS, permission
 from app.auth.repository import AuthRepository
 from app.auth.tokens import TokenClaims, decode_token
@@ -16,49 +17,52 @@ from app.core.context import actor_id_var
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import Forbidden, Unauthorized
 from app.core.service import CrudService
-from app.modules.users.models import User
 
 bearer_scheme = OAuth2PasswordBearer(tokenUrl="auth/login", auto_error=False)
 ServiceT = TypeVar("ServiceT", bound=CrudService[Any])
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Principal:
-    """The authenticated caller of this request.
+    """The authenticated caller of this request (plain values: no ORM row to expire)."""
 
-    `id` and `is_superuser` are copied out of the ORM row: a rolled-back transaction
-    expires the row, and reading it again would need I/O at a place that cannot await.
-    """
-
-    user: User
-    claims: TokenClaims
     id: int
     is_superuser: bool
-    permissions: set[str] = field(default_factory=set)
+    claims: TokenClaims
+    permissions: frozenset[str] = frozenset()
 
     def can(self, module: str, action: str) -> bool:
         return self.is_superuser or permission(module, action) in self.permissions
 
 
 async def get_principal(
-    token: Annotated[str | None, Depends(bearer_scheme)], session: SessionDep, settings: SettingsDep
+    request: Request, token: Annotated[str | None, Depends(bearer_scheme)], session: SessionDep, settings: SettingsDep
 ) -> Principal:
     """Valid access token, live session, not revoked, user exists and is active; else 401."""
     if not token:
         raise Unauthorized()
     claims = decode_token(settings, token, "access")
-    repository = AuthRepository(session)
+    cache: PrincipalCache = request.app.state.principal_cache
+    generation = await cache.generation()
+    caller = cache.get(claims.jti, generation) if generation is not None else None
+    if caller is None:
+        caller = await _verify_in_database(AuthRepository(session), claims)
+        if generation is not None:
+            cache.put(claims.jti, generation, caller)
+    actor_id_var.set(caller.user_id)
+    structlog.contextvars.bind_contextvars(user_id=caller.user_id)
+    return Principal(caller.user_id, caller.is_superuser, claims, caller.permissions)
+
+
+async def _verify_in_database(repository: AuthRepository, claims: TokenClaims) -> VerifiedCaller:
     row = await repository.load_principal_row(claims)
     if row is None:
         raise Unauthorized("Invalid or expired token")
     user, session_revoked_at, session_exists, token_revoked = row
     if not session_exists or session_revoked_at is not None or token_revoked or not user.is_active:
         raise Unauthorized("Invalid or expired token")
-    permissions = set() if user.is_superuser else await repository.permissions_of(claims.user_id)
-    actor_id_var.set(user.id)
-    structlog.contextvars.bind_contextvars(user_id=user.id)
-    assert user.id is not None
-    return Principal(user, claims, user.id, user.is_superuser, permissions)
+    permissions = frozenset() if user.is_superuser else frozenset(await repository.permissions_of(claims.user_id))
+    return VerifiedCaller(claims.user_id, user.is_superuser, permissions)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -9,6 +9,7 @@ from sqlmodel import col
 from app.auth.models import AuthSession, RefreshToken, UserRevokedToken
 from app.auth.rbac.models import RoleGrant, UserRole
 from app.auth.tokens import TokenClaims
+from app.core.database import mark_written
 from app.core.models import utcnow
 from app.core.repository import SessionBound
 from app.modules.users.models import User
@@ -68,6 +69,7 @@ class AuthRepository(SessionBound):
             .where(col(RefreshToken.id) == token.id, col(RefreshToken.used_at).is_(None))
             .values(used_at=utcnow())
         )
+        mark_written(self.session, RefreshToken.__tablename__)
         return bool(result.rowcount)  # type: ignore[attr-defined]  # CursorResult of an UPDATE has rowcount
 
     async def revoke_sessions(self, user_id: int, *, session_ids: Sequence[str] = (), keep: str | None = None) -> None:
@@ -79,6 +81,7 @@ class AuthRepository(SessionBound):
         if keep is not None:
             statement = statement.where(col(AuthSession.id) != keep)
         await self.session.execute(statement.values(revoked_at=utcnow()))
+        mark_written(self.session, AuthSession.__tablename__)  # a Core UPDATE: tell the after-commit hooks
 
     async def revoke_access_token(self, claims: TokenClaims) -> None:
         if await self.session.get(UserRevokedToken, claims.jti) is None:

@@ -104,7 +104,7 @@ async def update_me(body: MeUpdate, principal: CurrentPrincipal, session: Sessio
 @router.post("/change-password", status_code=status.HTTP_204_NO_CONTENT)
 async def change_password(body: ChangePasswordRequest, principal: CurrentPrincipal, service: Service) -> None:
     """Change the caller's password; every other session ends."""
-    await service.change_password(principal.user, principal.claims, body.current_password, body.new_password)
+    await service.change_password(principal.claims, body.current_password, body.new_password)
 
 
 async def _me(principal: CurrentPrincipal, session: SessionDep) -> MeRead:
@@ -113,4 +113,5 @@ async def _me(principal: CurrentPrincipal, session: SessionDep) -> MeRead:
     else:
         permissions = list(principal.permissions)
     roles = await RoleService(session, principal).roles_of_user(principal.id)
-    return MeRead.model_validate({**principal.user.model_dump(), "roles": roles, "permissions": sorted(permissions)})
+    user = await UserService(session, principal).get(principal.id)
+    return MeRead.model_validate({**user.model_dump(), "roles": roles, "permissions": sorted(permissions)})

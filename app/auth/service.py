@@ -83,7 +83,10 @@ class AuthService:
             await self.tokens.revoke_access_token(claims)
             await self.tokens.revoke_sessions(claims.user_id)
 
-    async def change_password(self, user: User, claims: TokenClaims, current: str, new: str) -> None:
+    async def change_password(self, claims: TokenClaims, current: str, new: str) -> None:
+        user = await self.users.get(claims.user_id)
+        if user is None:
+            raise Unauthorized("Invalid or expired token")
         valid, _ = await verify_password(current, user.hashed_password)
         if not valid:
             raise BadRequest("Current password is incorrect")

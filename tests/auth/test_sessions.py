@@ -8,8 +8,10 @@ from sqlmodel import col
 
 from app.auth.models import RefreshToken, UserRevokedToken
 from app.auth.tokens import hash_token
+from app.core.config import Settings
+from app.main import create_app
 from tests.factories import PASSWORD, create_login_user, login
-from tests.identities import bearer
+from tests.identities import bearer, client_for
 
 
 async def _me(client: httpx.AsyncClient, token: str) -> int:
@@ -224,3 +226,31 @@ async def test_prune_removes_only_expired_revocations(
 
     assert pruned == (1, 1)
     assert await session.scalar(select(func.count()).select_from(UserRevokedToken)) == 1
+
+
+async def test_logout_on_one_instance_is_honoured_by_another(
+    client: httpx.AsyncClient, anon_client: httpx.AsyncClient, settings: Settings
+) -> None:
+    other = create_app(settings)
+    user = await create_login_user(client)
+    tokens = await login(anon_client, user["email"])
+    async with other.router.lifespan_context(other), client_for(other, tokens["access_token"]) as on_other:
+        assert (await on_other.get("/auth/me")).status_code == 200  # the other instance now knows this caller
+
+        await anon_client.post("/auth/logout", headers=bearer(tokens["access_token"]))
+
+        assert (await on_other.get("/auth/me")).status_code == 401
+
+
+async def test_deactivation_on_one_instance_is_honoured_by_another(
+    client: httpx.AsyncClient, anon_client: httpx.AsyncClient, settings: Settings
+) -> None:
+    other = create_app(settings)
+    user = await create_login_user(client)
+    tokens = await login(anon_client, user["email"])
+    async with other.router.lifespan_context(other), client_for(other, tokens["access_token"]) as on_other:
+        assert (await on_other.get("/auth/me")).status_code == 200
+
+        await client.patch(f"/users/{user['id']}", json={"is_active": False})
+
+        assert (await on_other.get("/auth/me")).status_code == 401
