@@ -86,11 +86,11 @@ class CachedList:
         return model
 
 
-def cached_list(*namespaces: str) -> Callable[[Request, Response], CachedList]:
+def cached_list(*namespaces: str) -> Callable[[Request, Response], Awaitable[CachedList]]:
     """A dependency: the list cache of a route whose results come from the `namespaces` tables."""
     register_namespaces(namespaces)
 
-    def dependency(request: Request, response: Response) -> CachedList:
+    async def dependency(request: Request, response: Response) -> CachedList:
         return CachedList(request.app.state.list_cache, request, response, namespaces)
 
     return dependency

@@ -197,3 +197,18 @@ async def test_body_and_sort_mistakes_are_422(client: httpx.AsyncClient, module:
 
     assert [unknown_field.status_code, unknown_patch_field.status_code, unknown_sort.status_code] == [422, 422, 422]
     assert unknown_sort.json()["code"] == "validation_error"
+
+
+async def test_lists_are_cached_until_a_write_commits(client: httpx.AsyncClient, module: Module) -> None:
+    await module.create(client)
+    first = await client.get(module.path, params={"limit": 5})
+    second = await client.get(module.path, params={"limit": 5})
+
+    created = await module.create(client)
+    third = await client.get(module.path, params={"limit": 5})
+
+    assert (first.headers["X-Cache"], second.headers["X-Cache"]) == ("MISS", "HIT")
+    assert second.json() == first.json()
+    assert second.headers["X-Total-Count"] == first.headers["X-Total-Count"]
+    assert third.headers["X-Cache"] == "MISS"
+    assert created["id"] in [item["id"] for item in third.json()]

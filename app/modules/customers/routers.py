@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from app.auth.dependencies import require, service_for
 from app.core.deps import PaginationDep
 from app.core.http import IfMatch, location, with_etag
+from app.core.list_cache import CachedList, cached_list
 from app.core.pagination import SortField, sort_by
 from app.core.schemas import Id
 from app.modules.customers.models import Customer
@@ -13,16 +14,21 @@ from app.modules.customers.service import CustomerService
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
+ListCache = Annotated[CachedList, Depends(cached_list("customers"))]
 Service = Annotated[CustomerService, Depends(service_for(CustomerService))]
 Sort = Annotated[list[SortField], Depends(sort_by("id", "name", "email", "company", "created_at", "updated_at"))]
 
 
 @router.get("", response_model=list[CustomerRead], dependencies=[require("customers", "read")])
 async def list_customers(
-    service: Service, pagination: PaginationDep, sort: Sort, filters: Annotated[CustomerFilters, Query()]
+    service: Service,
+    pagination: PaginationDep,
+    sort: Sort,
+    filters: Annotated[CustomerFilters, Query()],
+    cache: ListCache,
 ) -> object:
     """List customers, filtered by text and company."""
-    return pagination.respond(await service.search(pagination, sort, filters))
+    return await cache.respond(pagination, sort, lambda: service.search(pagination, sort, filters))
 
 
 @router.post(

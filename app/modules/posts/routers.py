@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from app.auth.dependencies import require, service_for
 from app.core.deps import PaginationDep
 from app.core.http import IfMatch, location, with_etag
+from app.core.list_cache import CachedList, cached_list
 from app.core.pagination import SortField, sort_by
 from app.core.schemas import Id
 from app.modules.posts.models import Post
@@ -13,22 +14,23 @@ from app.modules.posts.service import PostService
 
 router = APIRouter(prefix="/posts", tags=["posts"])
 
+ListCache = Annotated[CachedList, Depends(cached_list("posts"))]
 Service = Annotated[PostService, Depends(service_for(PostService))]
 Sort = Annotated[list[SortField], Depends(sort_by("id", "title", "user_id", "created_at", "updated_at"))]
 
 
 @router.get("", response_model=list[PostRead], dependencies=[require("posts", "read")])
 async def list_posts(
-    service: Service, pagination: PaginationDep, sort: Sort, filters: Annotated[PostFilters, Query()]
+    service: Service, pagination: PaginationDep, sort: Sort, filters: Annotated[PostFilters, Query()], cache: ListCache
 ) -> object:
     """List posts, optionally one user's."""
-    return pagination.respond(await service.search(pagination, sort, filters))
+    return await cache.respond(pagination, sort, lambda: service.search(pagination, sort, filters))
 
 
 @router.get("/stats", response_model=list[PostCount], dependencies=[require("posts", "read")])
-async def post_stats(service: Service, pagination: PaginationDep) -> object:
+async def post_stats(service: Service, pagination: PaginationDep, cache: ListCache) -> object:
     """Posts per user, most first (users without posts are not listed)."""
-    return pagination.respond(await service.stats(pagination))
+    return await cache.respond(pagination, [], lambda: service.stats(pagination))
 
 
 @router.post(

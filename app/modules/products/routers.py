@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from app.auth.dependencies import require, service_for
 from app.core.deps import PaginationDep
 from app.core.http import IfMatch, location, with_etag
+from app.core.list_cache import CachedList, cached_list
 from app.core.pagination import SortField, sort_by
 from app.core.schemas import Id
 from app.modules.products.models import Product
@@ -13,16 +14,21 @@ from app.modules.products.service import ProductService
 
 router = APIRouter(prefix="/products", tags=["products"])
 
+ListCache = Annotated[CachedList, Depends(cached_list("products"))]
 Service = Annotated[ProductService, Depends(service_for(ProductService))]
 Sort = Annotated[list[SortField], Depends(sort_by("id", "sku", "name", "price", "stock", "created_at", "updated_at"))]
 
 
 @router.get("", response_model=list[ProductRead], dependencies=[require("products", "read")])
 async def list_products(
-    service: Service, pagination: PaginationDep, sort: Sort, filters: Annotated[ProductFilters, Query()]
+    service: Service,
+    pagination: PaginationDep,
+    sort: Sort,
+    filters: Annotated[ProductFilters, Query()],
+    cache: ListCache,
 ) -> object:
     """List products, filtered by text, price range and availability."""
-    return pagination.respond(await service.search(pagination, sort, filters))
+    return await cache.respond(pagination, sort, lambda: service.search(pagination, sort, filters))
 
 
 @router.post(

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from app.auth.dependencies import require, service_for
 from app.core.deps import PaginationDep
 from app.core.http import IfMatch, location, with_etag
+from app.core.list_cache import CachedList, cached_list
 from app.core.pagination import SortField, sort_by
 from app.core.schemas import Id
 from app.modules.tasks.models import Task
@@ -13,6 +14,7 @@ from app.modules.tasks.service import TaskService
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
+ListCache = Annotated[CachedList, Depends(cached_list("tasks"))]
 Service = Annotated[TaskService, Depends(service_for(TaskService))]
 Sort = Annotated[
     list[SortField], Depends(sort_by("id", "title", "status", "priority", "due_date", "created_at", "updated_at"))
@@ -21,10 +23,10 @@ Sort = Annotated[
 
 @router.get("", response_model=list[TaskRead], dependencies=[require("tasks", "read")])
 async def list_tasks(
-    service: Service, pagination: PaginationDep, sort: Sort, filters: Annotated[TaskFilters, Query()]
+    service: Service, pagination: PaginationDep, sort: Sort, filters: Annotated[TaskFilters, Query()], cache: ListCache
 ) -> object:
     """List tasks, filtered by status, priority, assignee, customer and due date."""
-    return pagination.respond(await service.search(pagination, sort, filters))
+    return await cache.respond(pagination, sort, lambda: service.search(pagination, sort, filters))
 
 
 @router.post(
