@@ -4,9 +4,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from jose import jwt
+from passlib.hash import bcrypt
 
-from tests.factories import PASSWORD, create_login_user, create_user, login
+from tests.factories import PASSWORD, create_login_user, create_user, insert_user, login
 from tests.identities import bearer
+from tests.rows import stored_user
 
 
 async def test_login_with_form_returns_a_bearer_pair(client: httpx.AsyncClient, anon_client: httpx.AsyncClient) -> None:
@@ -111,3 +113,19 @@ async def test_broken_json_login_is_422(anon_client: httpx.AsyncClient) -> None:
     response = await anon_client.post("/auth/login", content=b"{", headers={"content-type": "application/json"})
 
     assert response.status_code == 422
+
+
+async def test_a_bcrypt_hash_still_logs_in_and_is_upgraded_to_argon2id(
+    anon_client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    legacy_hash = bcrypt.hash(PASSWORD)
+    user = await insert_user(app, hashed_password=legacy_hash)
+
+    response = await anon_client.post("/auth/login", data={"username": user.email, "password": PASSWORD})
+
+    assert response.status_code == 200
+    stored = await stored_user(app, user.id or 0)
+    assert stored is not None
+    assert stored.hashed_password is not None
+    assert stored.hashed_password.startswith("$argon2id$")
+    await login(anon_client, user.email)  # and the new hash verifies too
