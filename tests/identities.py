@@ -15,13 +15,20 @@ from app.core.models import utcnow
 from app.modules.users.service import UserService
 from tests.factories import unique
 
+CALLER_NAME = "Caller"  # every identity's name: lists that hold callers can leave them out by it
+
 
 async def create_identity(
     app: FastAPI, *, is_superuser: bool = False, permissions: dict[str, list[str]] | None = None, **fields: Any
 ) -> tuple[int, str]:
     """A user (with a role granting `permissions`, if given) and an access token for it."""
     async with app.state.session_factory() as session:
-        values = {"email": f"{unique('caller')}@example.com", "name": "Caller", "is_superuser": is_superuser, **fields}
+        values = {
+            "email": f"{unique('caller')}@example.com",
+            "name": CALLER_NAME,
+            "is_superuser": is_superuser,
+            **fields,
+        }
         user = await UserService(session).create(values)
         assert user.id is not None
         if permissions is not None:

@@ -1,4 +1,9 @@
-"""The application under test: in this process, or as uvicorn processes on loopback ports (crashes, scale-out)."""
+"""The application under test: in this process, or as uvicorn processes on loopback ports (crashes, scale-out).
+
+Every route but the public ones wants a token: `serving` creates a superuser against the app it
+starts; an `AppServer`'s clients take a token minted by an in-process app on the same database
+and JWT_SECRET (tests/identities.py `create_identity`).
+"""
 
 import asyncio
 import os
@@ -14,18 +19,24 @@ from fastapi import FastAPI
 
 from app.core.config import Settings
 from app.main import create_app
+from tests.identities import bearer, create_identity
 
 START_SECONDS = 30.0
 
 
 @asynccontextmanager
-async def serving(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    """An app in this process, lifespan included (so its relay runs), with a client for it."""
+async def serving(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient, int]]:
+    """An app in this process, lifespan included (so its relay runs), with a client for it.
+
+    The client is authenticated as a superuser created against this app's database on start, whose
+    id comes third; like any user, that caller is in the user lists and has its `user.created` event.
+    """
     application = create_app(settings)
     async with application.router.lifespan_context(application):
+        caller_id, token = await create_identity(application, is_superuser=True)
         transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield application, http
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=bearer(token)) as http:
+            yield application, http, caller_id
 
 
 def free_port() -> int:
@@ -91,9 +102,14 @@ class AppServer:
                 await self.kill()
         self._close_log()
 
-    def client(self, host: str | None = None) -> httpx.AsyncClient:
-        """A client; `host` as the Host header, as a load balancer in front of several servers sends it."""
+    def client(self, host: str | None = None, token: str | None = None) -> httpx.AsyncClient:
+        """A client; `host` as the Host header, as a load balancer in front of several servers sends it.
+
+        `token` is an access token for this server's database, signed with its JWT_SECRET.
+        """
         headers = {"Host": host} if host else {}
+        if token:
+            headers.update(bearer(token))
         return httpx.AsyncClient(base_url=self.base_url, timeout=10.0, headers=headers)
 
     async def _wait_healthy(self) -> None:

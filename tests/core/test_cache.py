@@ -9,6 +9,7 @@ from app.core.config import Settings
 from tests.backends import Backend
 from tests.conftest import make_settings
 from tests.factories import create_user
+from tests.identities import CALLER_NAME
 from tests.servers import free_port, serving
 from tests.tcp_proxy import TcpProxy
 from tests.waiting import eventually
@@ -23,16 +24,17 @@ async def redis_proxy(redis_url: str) -> AsyncIterator[TcpProxy]:
 
 
 async def names(http: httpx.AsyncClient) -> tuple[str, list[str]]:
+    """The cache status and the listed names, the callers `serving` created left out."""
     response = await http.get("/users")
     assert response.status_code == 200, response.text
-    return response.headers["X-Cache"], [user["name"] for user in response.json()]
+    return response.headers["X-Cache"], [user["name"] for user in response.json() if user["name"] != CALLER_NAME]
 
 
 @pytest.mark.usefixtures("app")  # for its clean tables
 async def test_an_unreachable_redis_means_uncached_answers_not_errors(backend: Backend) -> None:
     settings = make_settings(backend, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
 
-    async with serving(settings) as (_, http):
+    async with serving(settings) as (_, http, _):
         first = await names(http)
         created = await http.post("/users", json={"email": "ann@example.com", "name": "Ann"})
         second = await names(http)
@@ -48,7 +50,7 @@ async def test_redis_cut_mid_run_is_bypassed_and_owed_invalidations_reach_other_
     direct = redis_settings
     proxied = direct.model_copy(update={"REDIS_URL": redis_proxy.url_through(redis_url)})
 
-    async with serving(proxied) as (_, writer), serving(direct) as (_, reader):
+    async with serving(proxied) as (_, writer, _), serving(direct) as (_, reader, _):
         await create_user(writer, name="Ann")
         assert await names(reader) == ("MISS", ["Ann"])
         assert await names(reader) == ("HIT", ["Ann"])
@@ -78,7 +80,7 @@ async def test_redis_cut_mid_run_is_bypassed_and_owed_invalidations_reach_other_
 async def test_without_redis_the_cache_is_in_memory(backend: Backend) -> None:
     settings: Settings = make_settings(backend, REDIS_URL=None)
 
-    async with serving(settings) as (application, http):
+    async with serving(settings) as (application, http, _):
         await create_user(http)
         results = [await names(http) for _ in range(2)]
 

@@ -13,6 +13,7 @@ import aio_pika
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.core.config import Settings
 from app.core.events import EventEnvelope
@@ -81,15 +82,17 @@ async def republish(settings: Settings, event: EventEnvelope) -> None:
 async def test_consume_logs_each_event_with_its_trace_id_once(
     event_settings: Settings, session: AsyncSession, tmp_path: Path
 ) -> None:
-    async with consumer_process(event_settings, tmp_path) as consumer, serving(event_settings) as (_, http):
+    async with consumer_process(event_settings, tmp_path) as consumer, serving(event_settings) as (_, http, caller_id):
         response = await http.post(
             "/users", json={"email": "ann@example.com", "name": "Ann"}, headers={"X-Request-Id": "trace-cli"}
         )
         user_id = response.json()["id"]
         received = f"Received event user.created with user_id={user_id}"
+        caller_received = f"Received event user.created with user_id={caller_id}"  # the caller's own event
         await wait_until(lambda: bool(consumer.logged(received)), 20, lambda: str(consumer.lines[-5:]))
+        await wait_until(lambda: bool(consumer.logged(caller_received)), 20, lambda: str(consumer.lines[-5:]))
 
-        [row] = (await session.scalars(select(OutboxEvent))).all()
+        [row] = (await session.scalars(select(OutboxEvent).where(col(OutboxEvent.trace_id) == "trace-cli"))).all()
         await republish(event_settings, row.envelope())
         await wait_until(lambda: bool(consumer.logged("event_duplicate_skipped")), 20)
         exit_code = await consumer.stop()
@@ -97,9 +100,11 @@ async def test_consume_logs_each_event_with_its_trace_id_once(
     [line] = consumer.logged(received)
     assert line["trace_id"] == "trace-cli"
     assert line["event_id"] == row.event_id
-    assert consumer.logged("event_duplicate_skipped")[0]["event_id"] == row.event_id
+    assert row.data["id"] == user_id
+    assert len(consumer.logged(caller_received)) == 1
+    assert [skipped["event_id"] for skipped in consumer.logged("event_duplicate_skipped")] == [row.event_id]
     assert exit_code == 0
-    assert await session.scalar(select(func.count()).select_from(ProcessedEvent)) == 1
+    assert await session.scalar(select(func.count()).select_from(ProcessedEvent)) == 2  # Ann's and the caller's
 
 
 async def test_a_failed_handler_is_not_acknowledged_and_the_event_comes_back(
@@ -108,11 +113,11 @@ async def test_a_failed_handler_is_not_acknowledged_and_the_event_comes_back(
     """The consumer acks only after its handlers commit: a failure means a redelivery, handled once."""
     async with (
         consuming(event_settings, app.state.session_factory, failures=1) as handled,
-        serving(event_settings) as (_, http),
+        serving(event_settings) as (_, http, caller_id),
     ):
         user = await create_user(http)
-        await wait_until(lambda: len(handled) == 1, 20)
+        await wait_until(lambda: len(handled) == 2, 20)  # the user's event and the caller's own
         await asyncio.sleep(0.3)
 
-    assert [event.data["id"] for event in handled] == [user["id"]]
-    assert await session.scalar(select(func.count()).select_from(ProcessedEvent)) == 1
+    assert sorted(event.data["id"] for event in handled) == sorted([caller_id, user["id"]])
+    assert await session.scalar(select(func.count()).select_from(ProcessedEvent)) == 2

@@ -1,11 +1,13 @@
 """Cached lists: the body and its paging headers, invalidated by committed writes only.
 
 On the SQLite run the cache is in process memory; on the PostgreSQL run it is the real Redis.
+The `admin` caller behind `client` is a user too: the lists hold it besides the test's own.
 """
 
 import httpx
 
 from tests.factories import create_user
+from tests.identities import CALLER_NAME
 
 
 async def test_a_list_is_served_from_the_cache_with_its_headers(client: httpx.AsyncClient) -> None:
@@ -17,13 +19,13 @@ async def test_a_list_is_served_from_the_cache_with_its_headers(client: httpx.As
 
     assert (first.headers["X-Cache"], second.headers["X-Cache"]) == ("MISS", "HIT")
     assert second.json() == first.json()
-    assert second.headers["X-Total-Count"] == first.headers["X-Total-Count"] == "3"
+    assert second.headers["X-Total-Count"] == first.headers["X-Total-Count"] == "4"  # three and the caller
     assert second.headers["Link"] == first.headers["Link"]
     assert 'rel="next"' in second.headers["Link"]
     assert second.headers["content-type"] == "application/json"
 
 
-async def test_a_committed_write_invalidates_the_lists(client: httpx.AsyncClient) -> None:
+async def test_a_committed_write_invalidates_the_lists(client: httpx.AsyncClient, admin: tuple[int, str]) -> None:
     user = await create_user(client)
     await client.get("/users")
     await client.get("/users/search?name=Name")
@@ -33,12 +35,12 @@ async def test_a_committed_write_invalidates_the_lists(client: httpx.AsyncClient
     searched = await client.get("/users/search?name=Name")
 
     assert listed.headers["X-Cache"] == "MISS"
-    assert listed.json()[0]["name"] == "Zed"
+    assert [(u["id"], u["name"]) for u in listed.json()] == [(admin[0], CALLER_NAME), (user["id"], "Zed")]
     assert searched.headers["X-Cache"] == "MISS"
     assert searched.json() == []
 
 
-async def test_create_and_delete_invalidate_too(client: httpx.AsyncClient) -> None:
+async def test_create_and_delete_invalidate_too(client: httpx.AsyncClient, admin: tuple[int, str]) -> None:
     await client.get("/users")
 
     user = await create_user(client)
@@ -46,9 +48,9 @@ async def test_create_and_delete_invalidate_too(client: httpx.AsyncClient) -> No
     await client.delete(f"/users/{user['id']}")
     after_delete = await client.get("/users")
 
-    assert [u["id"] for u in after_create.json()] == [user["id"]]
+    assert [u["id"] for u in after_create.json()] == [admin[0], user["id"]]
     assert after_create.headers["X-Cache"] == "MISS"
-    assert after_delete.json() == []
+    assert [u["id"] for u in after_delete.json()] == [admin[0]]
     assert after_delete.headers["X-Cache"] == "MISS"
 
 

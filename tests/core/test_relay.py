@@ -1,4 +1,8 @@
-"""The relay without a broker: events reach the in-process handlers, once each, retried when a handler fails."""
+"""The relay without a broker: events reach the in-process handlers, once each, retried when a handler fails.
+
+The caller behind `client` (or the one `serving` creates) is a user too: its `user.created` is
+the first event in the outbox, relayed with the test's own.
+"""
 
 import httpx
 from fastapi import FastAPI
@@ -42,7 +46,7 @@ async def pending_count(session: AsyncSession) -> int:
 
 
 async def test_without_a_broker_the_relay_hands_events_to_the_handlers_in_order(
-    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, admin: tuple[int, str]
 ) -> None:
     settings = app.state.settings.model_copy(update={"RABBITMQ_URL": None})
     recorder = Recorder()
@@ -50,32 +54,32 @@ async def test_without_a_broker_the_relay_hands_events_to_the_handlers_in_order(
 
     relayed = await build_relay(settings, app.state.session_factory, handlers=recorder.handlers()).relay_batch()
 
-    assert relayed == 3
-    assert [event.data["id"] for event in recorder.events] == [user["id"] for user in users]
+    assert relayed == 4
+    assert [event.data["id"] for event in recorder.events] == [admin[0], *(user["id"] for user in users)]
     assert await pending_count(session) == 0
 
 
 async def test_an_event_handed_over_again_is_skipped(
-    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, admin: tuple[int, str]
 ) -> None:
     settings = app.state.settings.model_copy(update={"RABBITMQ_URL": None})
     recorder = Recorder()
     relay = build_relay(settings, app.state.session_factory, handlers=recorder.handlers())
-    await create_user(client)
+    user = await create_user(client)
     await relay.relay_batch()
 
-    # As if the relay had died after the handlers ran but before it marked the row sent.
+    # As if the relay had died after the handlers ran but before it marked the rows sent.
     await session.execute(update(OutboxEvent).values(sent_at=None))
     await session.commit()
     relayed_again = await relay.relay_batch()
 
-    assert relayed_again == 1
-    assert len(recorder.events) == 1
-    assert await session.scalar(select(func.count()).select_from(ProcessedEvent)) == 1
+    assert relayed_again == 2  # the user's event and the caller's, both handed over again...
+    assert [event.data["id"] for event in recorder.events] == [admin[0], user["id"]]  # ...and not handled again
+    assert await session.scalar(select(func.count()).select_from(ProcessedEvent)) == 2
 
 
 async def test_a_failing_handler_is_retried_with_backoff_until_it_succeeds(
-    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, admin: tuple[int, str]
 ) -> None:
     settings = app.state.settings.model_copy(
         update={"RABBITMQ_URL": None, "EVENTS_POLL_SECONDS": 0.05, "EVENTS_MAX_BACKOFF_SECONDS": 0.2}
@@ -84,9 +88,9 @@ async def test_a_failing_handler_is_retried_with_backoff_until_it_succeeds(
     user = await create_user(client)
 
     async with running(build_relay(settings, app.state.session_factory, handlers=recorder.handlers())):
-        await wait_until(lambda: len(recorder.events) == 1, 10)
+        await wait_until(lambda: len(recorder.events) == 2, 10)
 
-    assert recorder.events[0].data["id"] == user["id"]
+    assert [event.data["id"] for event in recorder.events] == [admin[0], user["id"]]
     assert await pending_count(session) == 0
 
 
@@ -96,8 +100,8 @@ async def test_the_app_relays_in_its_lifespan(backend: Backend, app: FastAPI) ->
     async def handled_and_sent() -> bool:
         async with app.state.session_factory() as fresh:
             processed = await fresh.scalar(select(func.count()).select_from(ProcessedEvent))
-            return processed == 1 and await pending_count(fresh) == 0
+            return processed == 2 and await pending_count(fresh) == 0  # the user's event and the caller's
 
-    async with serving(settings) as (_, http):
+    async with serving(settings) as (_, http, _):
         await create_user(http)
         await eventually(handled_and_sent, 10)

@@ -23,6 +23,7 @@ from app.core.relay import OutboxRelay, build_publisher
 from app.modules.users.models import User
 from tests.backends import Backend
 from tests.broker import collecting, consuming, count_pending
+from tests.identities import create_identity
 from tests.servers import AppServer, serving
 from tests.tcp_proxy import TcpProxy
 from tests.waiting import eventually, wait_until
@@ -72,7 +73,10 @@ async def test_writes_go_on_while_the_broker_is_away_and_every_event_arrives_onc
     created: list[int] = []
     stop = asyncio.Event()
 
-    async with consuming(event_settings, app.state.session_factory) as handled, serving(proxied) as (_, http):
+    async with (
+        consuming(event_settings, app.state.session_factory) as handled,
+        serving(proxied) as (_, http, caller_id),
+    ):
         writer = asyncio.create_task(write_users(http, created, stop, "outage"))
         await wait_until(lambda: len(handled) >= 5, 20)
         await broker_proxy.cut()
@@ -83,11 +87,11 @@ async def test_writes_go_on_while_the_broker_is_away_and_every_event_arrives_onc
         await wait_until(lambda: len(created) >= cut_at + 40, 20)
         stop.set()
         await writer
-        await wait_until(lambda: len({e.event_id for e in handled}) >= len(created), 30)
+        await wait_until(lambda: len({e.event_id for e in handled}) >= len(created) + 1, 30)  # and the caller's
         await asyncio.sleep(0.5)  # a late duplicate would show up here
 
     assert await count_pending(app.state.session_factory) == 0
-    assert_once_each(handled, created)
+    assert_once_each(handled, [caller_id, *created])
 
 
 async def test_an_app_killed_mid_stream_loses_no_event(
@@ -96,12 +100,15 @@ async def test_an_app_killed_mid_stream_loses_no_event(
     assert event_settings.RABBITMQ_URL
     proxied = event_settings.model_copy(update={"RABBITMQ_URL": broker_proxy.url_through(event_settings.RABBITMQ_URL)})
     first, second = AppServer(proxied, tmp_path, "first"), AppServer(proxied, tmp_path, "second")
+    # Minted here for the servers' database and JWT_SECRET; the caller's own event is among those to arrive.
+    assert proxied.JWT_SECRET == app.state.settings.JWT_SECRET
+    caller_id, token = await create_identity(app, is_superuser=True)
     created: list[int] = []
     stop = asyncio.Event()
 
     async with consuming(event_settings, app.state.session_factory) as handled:
         await first.start()
-        async with first.client() as http:
+        async with first.client(token=token) as http:
             writer = asyncio.create_task(write_users(http, created, stop, "first"))
             await wait_until(lambda: len(handled) >= 5, 20)
             await broker_proxy.cut()  # events now pile up in the outbox...
@@ -112,7 +119,7 @@ async def test_an_app_killed_mid_stream_loses_no_event(
         await broker_proxy.restore()
         await second.start()
         try:
-            async with second.client() as http:
+            async with second.client(token=token) as http:
                 await write_users(http, created, asyncio.Event(), "second", limit=10)
             committed = await all_user_ids(app)
             await wait_until(lambda: len({e.event_id for e in handled}) >= len(committed), 30)
@@ -121,6 +128,7 @@ async def test_an_app_killed_mid_stream_loses_no_event(
             await second.stop()
 
     assert set(created) <= set(committed)  # a request killed in flight may or may not have committed
+    assert caller_id in committed
     assert_once_each(handled, committed)
 
 
