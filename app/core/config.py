@@ -19,7 +19,7 @@ class Settings(BaseSettings):
     PORT: int = 8000
     WORKERS: int = 1
     DATABASE_URL: str = "sqlite+aiosqlite:///./data/app.db"
-    DATABASE_POOL_SIZE: int = 10
+    DATABASE_POOL_SIZE: int = Field(default=20, ge=1)
     REDIS_URL: str | None = None
     RABBITMQ_URL: str | None = None
     # Namespaces every Redis key, so several deployments (or test runs) can share one server.

@@ -45,8 +45,10 @@ def create_engine(settings: Settings, database_url: str | None = None) -> AsyncE
         return engine
     return create_async_engine(
         url,
+        # A fixed pool: connections past it would be opened and closed per request under
+        # load (a connect costs far more than a query), so a burst waits for one instead.
         pool_size=settings.DATABASE_POOL_SIZE,
-        max_overflow=settings.DATABASE_POOL_SIZE,
+        max_overflow=0,
         # No pre-ping: it costs a round trip on every checkout. Connections are recycled
         # instead, and one dropped by the server fails a single request, not the pool.
         pool_recycle=1800,
