@@ -21,6 +21,8 @@ Email = Annotated[EmailStr, Field(max_length=255), AfterValidator(str.lower)]
 Money = Annotated[
     Decimal,
     Field(max_digits=12, decimal_places=2),
+    # 19.9 becomes 19.90 here, as the column stores it, so the audit trail and events agree.
+    AfterValidator(lambda amount: amount.quantize(Decimal("0.01"))),
     PlainSerializer(lambda amount: f"{amount:.2f}", return_type=str, when_used="json"),
 ]
 

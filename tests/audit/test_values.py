@@ -2,8 +2,12 @@ import enum
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
+import httpx
+from fastapi import FastAPI
+
 from app.audit.registry import AuditPolicy
 from app.audit.values import json_safe
+from tests.audit.helpers import change_rows
 
 
 class Status(enum.Enum):
@@ -40,3 +44,13 @@ def test_credentials_are_secret_by_name_even_when_not_declared() -> None:
         "api_secret",
         "password",
     ]
+
+
+async def test_a_price_is_audited_as_stored(client: httpx.AsyncClient, app: FastAPI) -> None:
+    product = (await client.post("/products", json={"sku": "P-1", "name": "Widget", "price": "19.9"})).json()
+
+    [row] = await change_rows(app, entity_type="products", entity_id=product["id"])
+
+    assert product["price"] == "19.90"
+    assert row.new_values is not None
+    assert row.new_values["price"] == "19.90"
