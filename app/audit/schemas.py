@@ -5,24 +5,26 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.schemas import Id, UTCDatetime
+
 ChangeAction = Literal["INSERT", "UPDATE", "DELETE"]
 
 
 class ChangeFilters(BaseModel):
     entity_type: str | None = Field(default=None, max_length=64, description="Table name, e.g. `users`")
-    entity_id: int | None = None
-    actor_id: int | None = None
+    entity_id: Id | None = None
+    actor_id: Id | None = None
     action: ChangeAction | None = None
-    since: datetime | None = Field(default=None, description="Inclusive lower bound on created_at")
-    until: datetime | None = Field(default=None, description="Exclusive upper bound on created_at")
+    since: UTCDatetime | None = Field(default=None, description="Inclusive lower bound on created_at")
+    until: UTCDatetime | None = Field(default=None, description="Exclusive upper bound on created_at")
 
 
 class AccessFilters(BaseModel):
-    user_id: int | None = None
+    user_id: Id | None = None
     path: str | None = Field(default=None, max_length=1024, description="Exact request path, e.g. `/users/3`")
     status_code: int | None = Field(default=None, ge=100, le=599)
-    since: datetime | None = Field(default=None, description="Inclusive lower bound on created_at")
-    until: datetime | None = Field(default=None, description="Exclusive upper bound on created_at")
+    since: UTCDatetime | None = Field(default=None, description="Inclusive lower bound on created_at")
+    until: UTCDatetime | None = Field(default=None, description="Exclusive upper bound on created_at")
 
 
 class AuditChangeRead(BaseModel):

@@ -1,5 +1,6 @@
 """Reading the audit trail: filters in, newest rows first."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,19 +19,23 @@ class AuditService:
         self.changes = AuditChangeRepository(session)
         self.access = AccessLogRepository(session)
 
-    async def list_changes(self, query: ChangeFilters, pagination: Pagination) -> Page[AuditChange]:
+    async def list_changes(
+        self, query: ChangeFilters, pagination: Pagination, sort: Sequence[SortField] = NEWEST_FIRST
+    ) -> Page[AuditChange]:
         filters: list[Any] = [
             *_equal(AuditChange, query, "entity_type", "entity_id", "actor_id", "action"),
             *_time_window(AuditChange, query.since, query.until),
         ]
-        return await self.changes.page(filters=filters, sort=NEWEST_FIRST, skip=pagination.skip, limit=pagination.limit)
+        return await self.changes.page(filters=filters, sort=sort, skip=pagination.skip, limit=pagination.limit)
 
-    async def list_access(self, query: AccessFilters, pagination: Pagination) -> Page[AccessLog]:
+    async def list_access(
+        self, query: AccessFilters, pagination: Pagination, sort: Sequence[SortField] = NEWEST_FIRST
+    ) -> Page[AccessLog]:
         filters: list[Any] = [
             *_equal(AccessLog, query, "user_id", "path", "status_code"),
             *_time_window(AccessLog, query.since, query.until),
         ]
-        return await self.access.page(filters=filters, sort=NEWEST_FIRST, skip=pagination.skip, limit=pagination.limit)
+        return await self.access.page(filters=filters, sort=sort, skip=pagination.skip, limit=pagination.limit)
 
 
 def _equal(model: type[Any], query: ChangeFilters | AccessFilters, *fields: str) -> list[Any]:

@@ -58,7 +58,7 @@ async def read_credentials(request: Request) -> LoginRequest:
         return LoginRequest.model_validate({"email": form.get("username"), "password": form.get("password")})
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_input=False)) from exc
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested too deep to parse
         raise RequestValidationError([{"loc": ["body"], "msg": "Malformed body", "type": "value_error"}]) from exc
 
 

@@ -26,7 +26,7 @@ async def parse_if_match(if_match: Annotated[str | None, Header(max_length=128)]
     if if_match is None or if_match.strip() == "*":
         return None
     tag = if_match.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
+    if not (tag.isascii() and tag.isdecimal()):  # "²".isdigit() is True, int("²") fails
         raise PreconditionFailed('If-Match must be an ETag returned by this API, such as "3"')
     return int(tag)
 

@@ -89,7 +89,7 @@ def sort_by(*allowed: str, default: str = "id") -> Callable[..., Awaitable[list[
         ] = None,
     ) -> list[SortField]:
         fields = []
-        for raw in (sort or default).split(","):
+        for raw in (default if sort is None else sort).split(","):
             token = raw.strip()
             name = token.removeprefix("-")
             if name not in allowed:

@@ -22,7 +22,7 @@ Money = Annotated[
     Decimal,
     Field(max_digits=12, decimal_places=2),
     # 19.9 becomes 19.90 here, as the column stores it, so the audit trail and events agree.
-    AfterValidator(lambda amount: amount.quantize(Decimal("0.01"))),
+    AfterValidator(lambda amount: (amount + 0).quantize(Decimal("0.01"))),  # + 0 turns -0 into 0
     PlainSerializer(lambda amount: f"{amount:.2f}", return_type=str, when_used="json"),
 ]
 

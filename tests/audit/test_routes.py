@@ -99,3 +99,33 @@ async def test_access_rejects_bad_filters(client: httpx.AsyncClient, params: dic
 
 def _access(**values: object) -> dict[str, object]:
     return {"method": "GET", "duration_ms": 1.5, "ip": "127.0.0.1", **values}
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/audit/changes", {"entity_id": "99999999999999999999"}),
+        ("/audit/changes", {"actor_id": "0"}),
+        ("/audit/access", {"user_id": "99999999999999999999"}),
+        ("/audit/changes", {"since": "9999-12-31T23:59:59-05:00"}),
+        ("/audit/access", {"until": "9999-12-31T23:59:59-05:00"}),
+        ("/audit/changes", {"sort": "zzz"}),
+        ("/audit/access", {"sort": ""}),
+    ],
+)
+async def test_impossible_filters_are_422(client: httpx.AsyncClient, path: str, params: dict[str, str]) -> None:
+    response = await client.get(path, params=params)
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_error"
+
+
+async def test_changes_can_be_sorted_oldest_first(client: httpx.AsyncClient) -> None:
+    await create_user(client)
+    await create_user(client)
+
+    newest_first = (await client.get("/audit/changes")).json()
+    oldest_first = (await client.get("/audit/changes", params={"sort": "id"})).json()
+
+    assert [row["id"] for row in oldest_first] == sorted(row["id"] for row in newest_first)
+    assert [row["id"] for row in newest_first] == sorted((row["id"] for row in newest_first), reverse=True)

@@ -129,3 +129,11 @@ async def test_a_bcrypt_hash_still_logs_in_and_is_upgraded_to_argon2id(
     assert stored.hashed_password is not None
     assert stored.hashed_password.startswith("$argon2id$")
     await login(anon_client, user.email)  # and the new hash verifies too
+
+
+async def test_json_nested_too_deep_is_422(anon_client: httpx.AsyncClient) -> None:
+    response = await anon_client.post(
+        "/auth/login", content=b"[" * 100_000, headers={"content-type": "application/json"}
+    )
+
+    assert response.status_code == 422

@@ -147,3 +147,12 @@ async def test_two_writers_without_if_match_both_apply(
     row = await stored_user(app, user["id"])
     assert row is not None
     assert (row.name, row.surname, row.version) == ("Renamed", "Added", 3)
+
+
+@pytest.mark.parametrize("tag", ['"²"', "¹", '"1 "'])
+async def test_if_match_that_is_not_ascii_digits_is_412(client: httpx.AsyncClient, tag: str) -> None:
+    user = await create_user(client)
+
+    response = await client.patch(f"/users/{user['id']}", json={"name": "X"}, headers=[(b"If-Match", tag.encode())])
+
+    assert response.status_code == 412

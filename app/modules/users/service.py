@@ -37,8 +37,10 @@ class UserService(CrudService[User]):
     async def check_write(self, values: dict[str, Any], current: User | None) -> None:
         if "is_superuser" in values and not self._may_set_superuser(values["is_superuser"], current):
             raise Forbidden("Only a superuser can grant or revoke superuser status")
+        self._ensure_may_touch(current)
 
     async def before_delete(self, instance: User) -> None:
+        self._ensure_may_touch(instance)
         # Through the ORM, one row at a time, so each change is audited (the audited tables
         # have no ON DELETE actions that would change rows behind the hooks' back).
         assert instance.id is not None
@@ -58,6 +60,11 @@ class UserService(CrudService[User]):
     async def stats(self) -> UserStats:
         total, recent, active = await self.repository.stats(since=utcnow() - timedelta(days=7))
         return UserStats(total=total, created_last_7_days=recent, active=active)
+
+    def _ensure_may_touch(self, target: User | None) -> None:
+        # Changing a superuser's password, state or existence would be a way to become one.
+        if target is not None and target.is_superuser and self.actor is not None and not self.actor.is_superuser:
+            raise Forbidden("Only a superuser can change or delete a superuser")
 
     def _may_set_superuser(self, requested: bool, current: User | None) -> bool:
         unchanged = requested == (current.is_superuser if current is not None else False)

@@ -135,3 +135,16 @@ async def test_modules_catalogue(client: httpx.AsyncClient) -> None:
     modules = {entry["module"]: entry["actions"] for entry in response.json()}
     assert {"users", "roles", "audit"} <= modules.keys()
     assert modules["users"] == ["read", "create", "update", "delete"]
+
+
+async def test_only_superusers_change_or_delete_a_superuser(app: FastAPI, anon_client: httpx.AsyncClient) -> None:
+    superuser_id, _ = await create_identity(app, is_superuser=True)
+    _, manager = await create_identity(app, permissions={"users": ["update", "delete"]})
+
+    takeover = await anon_client.patch(
+        f"/users/{superuser_id}", json={"password": "hijacked-123"}, headers=bearer(manager)
+    )
+    deactivate = await anon_client.patch(f"/users/{superuser_id}", json={"is_active": False}, headers=bearer(manager))
+    delete = await anon_client.delete(f"/users/{superuser_id}", headers=bearer(manager))
+
+    assert (takeover.status_code, deactivate.status_code, delete.status_code) == (403, 403, 403)

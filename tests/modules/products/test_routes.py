@@ -165,3 +165,10 @@ async def test_sorts(client: httpx.AsyncClient, sort: str, expected: list[str]) 
 
     assert response.status_code == 200, response.text
     assert [product["name"] for product in response.json()] == expected
+
+
+async def test_negative_zero_price_is_stored_as_zero(client: httpx.AsyncClient) -> None:
+    response = await client.post("/products", json={"sku": "Z-0", "name": "Free", "price": "-0"})
+
+    assert response.status_code == 201
+    assert response.json()["price"] == "0.00"

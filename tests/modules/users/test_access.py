@@ -41,8 +41,10 @@ async def test_only_a_superuser_may_revoke_superuser(client: httpx.AsyncClient, 
         renamed = await manager.patch(f"/users/{boss['id']}", json={"name": "Still Boss"})
 
     assert demoted.status_code == 403
-    assert renamed.status_code == 200
-    assert renamed.json()["is_superuser"] is True
+    # Not even a rename: any change to a superuser's row is reserved to superusers.
+    assert renamed.status_code == 403
+    unchanged = (await client.get(f"/users/{boss['id']}")).json()
+    assert (unchanged["name"], unchanged["is_superuser"]) == (boss["name"], True)
 
 
 async def test_a_superuser_may_grant_superuser(client: httpx.AsyncClient) -> None:
