@@ -6,7 +6,7 @@ are set, so the production wiring is what those tests exercise.
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from app.main import create_app
 from tests.backends import Backend, drop_postgres_database, postgres_backend, sqlite_backend
 from tests.identities import client_for, create_identity
 from tests.preflight import require_named_services
+from tests.servers import AppServer
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
@@ -150,3 +151,18 @@ async def anon_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 async def session(app: FastAPI) -> AsyncIterator[AsyncSession]:
     async with app.state.session_factory() as db_session:
         yield db_session
+
+
+@pytest.fixture
+async def app_servers(tmp_path: Path) -> AsyncIterator[Callable[[Settings, str], AppServer]]:
+    """Make uvicorn servers that are stopped after the test, whatever happened in it."""
+    made: list[AppServer] = []
+
+    def make(settings: Settings, name: str) -> AppServer:
+        server = AppServer(settings, tmp_path, name)
+        made.append(server)
+        return server
+
+    yield make
+    for server in made:
+        await server.stop()

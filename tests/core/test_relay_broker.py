@@ -5,8 +5,7 @@ The broker itself is shared, so "down" is a proxy on loopback that the test cuts
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable, Sequence
 
 import httpx
 import pytest
@@ -95,11 +94,14 @@ async def test_writes_go_on_while_the_broker_is_away_and_every_event_arrives_onc
 
 
 async def test_an_app_killed_mid_stream_loses_no_event(
-    app: FastAPI, event_settings: Settings, broker_proxy: TcpProxy, tmp_path: Path
+    app: FastAPI,
+    event_settings: Settings,
+    broker_proxy: TcpProxy,
+    app_servers: Callable[[Settings, str], AppServer],
 ) -> None:
     assert event_settings.RABBITMQ_URL
     proxied = event_settings.model_copy(update={"RABBITMQ_URL": broker_proxy.url_through(event_settings.RABBITMQ_URL)})
-    first, second = AppServer(proxied, tmp_path, "first"), AppServer(proxied, tmp_path, "second")
+    first, second = app_servers(proxied, "first"), app_servers(proxied, "second")
     # Minted here for the servers' database and JWT_SECRET; the caller's own event is among those to arrive.
     assert proxied.JWT_SECRET == app.state.settings.JWT_SECRET
     caller_id, token = await create_identity(app, is_superuser=True)

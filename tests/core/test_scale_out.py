@@ -6,7 +6,7 @@ and JWT_SECRET; that caller is listed too, and its `user.created` is delivered w
 
 import asyncio
 from collections import Counter
-from pathlib import Path
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -38,14 +38,18 @@ async def create(http: httpx.AsyncClient, email: str) -> int:
 
 
 async def test_two_instances_share_invalidation_and_deliver_each_event_once(
-    backend: Backend, app: FastAPI, event_settings: Settings, redis_settings: Settings, tmp_path: Path
+    backend: Backend,
+    app: FastAPI,
+    event_settings: Settings,
+    redis_settings: Settings,
+    app_servers: Callable[[Settings, str], AppServer],
 ) -> None:
     if backend.name != "postgres":
         pytest.skip("scale-out runs on PostgreSQL, Redis and RabbitMQ")
     settings = event_settings.model_copy(
         update={"REDIS_URL": redis_settings.REDIS_URL, "REDIS_PREFIX": redis_settings.REDIS_PREFIX}
     )
-    first, second = AppServer(settings, tmp_path, "first"), AppServer(settings, tmp_path, "second")
+    first, second = app_servers(settings, "first"), app_servers(settings, "second")
     assert settings.JWT_SECRET == app.state.settings.JWT_SECRET
     caller_id, token = await create_identity(app, is_superuser=True, email=CALLER_EMAIL)
 
