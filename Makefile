@@ -52,5 +52,5 @@ seed: $(STAMP) ## Seed roles and the first superuser
 clean: ## Remove the virtualenv, caches and the local SQLite database
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache data
 
-bench: $(STAMP) ## Benchmark against a bare FastAPI floor (BENCH_DATABASE_URL for PostgreSQL); writes bench/results.json
-	$(BIN)/python -m bench.run $(BENCH_ARGS)
+bench: $(STAMP) ## Benchmark against a bare FastAPI floor (BENCH_DATABASE_URL for PostgreSQL, SOAK=seconds for a soak)
+	$(BIN)/python -m bench.run $(if $(SOAK),--soak $(SOAK)) $(BENCH_ARGS)

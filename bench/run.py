@@ -20,6 +20,7 @@ from typing import Any
 from bench.api import Api
 from bench.database import scratch_database
 from bench.servers import ROOT, serve, worker_rss_mb
+from bench.soak import run_soak, soak_report
 from bench.wrk import WrkResult, run_wrk
 
 FLOOR_PORT, SERVICE_PORT = 8101, 8102
@@ -143,7 +144,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--soak", type=int, default=0, help="Seconds of mixed load instead of the scenarios")
     args = parser.parse_args()
+    if args.soak:
+        main_soak(args.soak, args.products)
+        return
 
     with (
         tempfile.TemporaryDirectory() as scratch,
@@ -169,6 +174,19 @@ def main() -> None:
         "summary": lines,
     }
     (ROOT / "bench/results.json").write_text(json.dumps(results, indent=2))
+
+
+def main_soak(seconds: int, products: int) -> None:
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        scratch_database(os.environ.get("BENCH_DATABASE_URL"), Path(scratch)) as url,
+    ):
+        env = service_env(url)
+        prepare(env, products)
+        soak = run_soak(env, SERVICE_PORT, seconds, products, (BENCH_EMAIL, BENCH_PASSWORD))
+    lines = soak_report(soak)
+    print("\n".join(lines))
+    (ROOT / "bench/soak.json").write_text(json.dumps({"seconds": seconds, **soak, "summary": lines}, indent=2))
 
 
 if __name__ == "__main__":
