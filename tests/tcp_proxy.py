@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 
 from sqlalchemy.engine import make_url
 
@@ -45,6 +46,17 @@ class TcpProxy:
 
     async def close(self) -> None:
         await self.cut()
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def running(cls, url: str) -> AsyncIterator["TcpProxy"]:
+        """A started proxy to `url`, closed on exit."""
+        proxy = cls.to(url)
+        await proxy.start()
+        try:
+            yield proxy
+        finally:
+            await proxy.close()
 
     async def _accept(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         try:

@@ -61,12 +61,6 @@ class PreconditionFailed(AppError):
     default_message = "The resource was changed by someone else (version mismatch)"
 
 
-class PayloadTooLarge(AppError):
-    status_code = 413
-    code = "payload_too_large"
-    default_message = "Request body is too large"
-
-
 class ValidationFailed(AppError):
     status_code = 422
     code = "validation_error"
@@ -80,9 +74,3 @@ class RateLimited(AppError):
 
     def __init__(self, retry_after: int, message: str | None = None) -> None:
         super().__init__(message, headers={"Retry-After": str(max(retry_after, 1))})
-
-
-class ServiceUnavailable(AppError):
-    status_code = 503
-    code = "service_unavailable"
-    default_message = "Service unavailable"

@@ -36,7 +36,10 @@ class BodyTooLarge(HTTPException):
 
 
 class RequestContextMiddleware:
-    """Outermost layer: every response, errors included, leaves through here."""
+    """Request id, body limit, metrics and the access line for every response, errors included.
+
+    Only the audit middleware sits outside it (to see the 413s and 500s answered here).
+    """
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
@@ -69,8 +72,8 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            declared = headers.get("content-length")
-            if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            declared = headers.get("content-length", "")
+            if declared.isascii() and declared.isdigit() and int(declared) > self.max_body_bytes:
                 raise BodyTooLarge
             await self.app(scope, self._limited(receive), send_with_ids)
         except BodyTooLarge:

@@ -17,10 +17,8 @@ from tests.waiting import eventually
 
 @pytest.fixture
 async def redis_proxy(redis_url: str) -> AsyncIterator[TcpProxy]:
-    proxy = TcpProxy.to(redis_url)
-    await proxy.start()
-    yield proxy
-    await proxy.close()
+    async with TcpProxy.running(redis_url) as proxy:
+        yield proxy
 
 
 async def names(http: httpx.AsyncClient) -> tuple[str, list[str]]:

@@ -30,10 +30,8 @@ from tests.waiting import eventually, wait_until
 
 @pytest.fixture
 async def broker_proxy(rabbitmq_url: str) -> AsyncIterator[TcpProxy]:
-    proxy = TcpProxy.to(rabbitmq_url)
-    await proxy.start()
-    yield proxy
-    await proxy.close()
+    async with TcpProxy.running(rabbitmq_url) as proxy:
+        yield proxy
 
 
 async def write_users(
