@@ -19,15 +19,17 @@ from app.auth.principal_cache import build_principal_cache
 from app.auth.rbac.routers import router as rbac_router
 from app.auth.routers import router as auth_router
 from app.auth.throttle import LoginThrottle
+from app.auth.tokens import AccessTokenDecoder
 from app.core import health, landing
 from app.core.cache import build_list_cache
 from app.core.config import Settings, get_settings
-from app.core.database import create_engine, create_session_factory
+from app.core.database import create_engine, create_read_session_factory, create_session_factory
 from app.core.error_handlers import register_error_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.outbox import OutboxSignal
 from app.core.relay import build_relay, running
+from app.core.runtime import freeze_startup_objects
 from app.modules.registry import DOMAIN_MODULES
 
 VERSION = "1.0.0"
@@ -42,6 +44,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.list_cache = build_list_cache(
         app.state.redis, settings.REDIS_PREFIX, settings.CACHE_TTL_SECONDS, settings.REDIS_TIMEOUT_SECONDS
     )
+    await app.state.list_cache.start()
     app.state.principal_cache = build_principal_cache(settings, app.state.list_cache.backend)
     outbox_signal = OutboxSignal()
     app.state.session_factory = create_session_factory(
@@ -52,6 +55,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             outbox_signal.after_commit,
         ],
     )
+    app.state.read_session_factory = create_read_session_factory(app.state.engine)
     app.state.login_throttle = LoginThrottle(
         settings.LOGIN_MAX_ATTEMPTS, settings.LOGIN_WINDOW_SECONDS, app.state.redis, settings.REDIS_PREFIX
     )
@@ -68,6 +72,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         )
     try:
         async with relay:
+            freeze_startup_objects()
             yield
     finally:
         await app.state.access_log.stop()  # a graceful shutdown writes every queued access row
@@ -100,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.access_tokens = AccessTokenDecoder(settings)
     app.state.access_log = AccessLogWriter()
     register_error_handlers(app)
     if settings.CORS_ORIGINS:

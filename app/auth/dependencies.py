@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal_cache import PrincipalCache, VerifiedCaller
 from app.auth.rbac.catalogue import ACTIONS, permission
 from app.auth.repository import AuthRepository
-from app.auth.tokens import TokenClaims, decode_token
+from app.auth.tokens import AccessTokenDecoder, TokenClaims
 from app.core.context import actor_id_var
-from app.core.deps import SessionDep, SettingsDep
+from app.core.deps import SessionDep
 from app.core.errors import Forbidden, Unauthorized
 from app.core.service import CrudService
 
@@ -36,12 +36,13 @@ class Principal:
 
 
 async def get_principal(
-    request: Request, token: Annotated[str | None, Depends(bearer_scheme)], session: SessionDep, settings: SettingsDep
+    request: Request, token: Annotated[str | None, Depends(bearer_scheme)], session: SessionDep
 ) -> Principal:
     """Valid access token, live session, not revoked, user exists and is active; else 401."""
     if not token:
         raise Unauthorized()
-    claims = decode_token(settings, token, "access")
+    tokens: AccessTokenDecoder = request.app.state.access_tokens
+    claims = tokens.decode(token)
     cache: PrincipalCache = request.app.state.principal_cache
     generation = await cache.generation()
     caller = cache.get(claims.jti, generation) if generation is not None else None

@@ -4,8 +4,9 @@ Verifying a caller costs two queries (user + session + revocation, then permissi
 keeps the result per token `jti`, tagged with the generation of the `auth` namespace in the
 shared cache backend. Any committed write to a table that can change who may do what bumps
 that generation (after commit, like the list cache), so every process's entries go stale
-at once: a logout, a deactivation or a role change is honoured on the next request
-everywhere. A request then costs one Redis read instead of two database queries.
+at once: a logout, a deactivation or a role change is honoured on the next request by
+this process, and by the others once Redis has pushed them the new generation
+(`PushedGenerations`). A request then costs neither a query nor a Redis read.
 
 It is only used with Redis, where the generation is shared by every process that serves.
 A failing Redis means a database check, never a stale answer.

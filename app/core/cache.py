@@ -4,9 +4,15 @@ A committed write bumps the generation of each table it wrote; entries under an 
 generation are never read again and expire by TTL. Readers read the generation before
 querying, so an entry filled from a read that raced a write lands under the old one.
 A cache that fails is bypassed for a moment, never an error for the request.
+
+With Redis, generations are pushed rather than polled: a bump increments the key and
+publishes the new value in one script, and every process keeps the values it was told
+(`PushedGenerations`), so reading a generation costs no round trip. A process that is
+not subscribed (starting, or its connection lost) reads them from Redis instead.
 """
 
 import asyncio
+import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -15,6 +21,7 @@ from typing import Protocol
 
 import structlog
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 
 logger = structlog.get_logger(__name__)
 
@@ -37,6 +44,10 @@ class CacheBackend(Protocol):
     async def set(self, key: str, value: bytes, ttl: int) -> None: ...
 
     async def clear(self) -> None: ...
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 class MemoryBackend:
@@ -72,6 +83,97 @@ class MemoryBackend:
         self._entries.clear()
         self._generations.clear()
 
+    async def start(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+
+# INCR each generation and publish its new value, atomically: subscribers see the bumps of
+# one key in the order Redis made them.
+_BUMP_SCRIPT = """
+local values = {}
+for i, key in ipairs(KEYS) do
+    values[i] = redis.call('INCR', key)
+    redis.call('PUBLISH', ARGV[1], ARGV[i + 1] .. ' ' .. values[i])
+end
+return values
+"""
+RESUBSCRIBE_SECONDS = 1.0
+
+
+class PushedGenerations:
+    """This process's copy of the shared generations, kept current by Redis pub/sub.
+
+    Values are trusted only while subscribed (`live`). Subscribing, or subscribing again
+    after a lost connection, starts from an empty copy: what was published meanwhile was
+    missed, so each generation is read from Redis once more before it is used.
+    """
+
+    def __init__(self, client: Redis, channel: str) -> None:
+        self.client = client
+        self.channel = channel
+        self.values: dict[str, int] = {}
+        self.live = False
+        # Changes whenever the copy is started afresh: a read from Redis that was in flight
+        # across such a change may be older than a bump that was missed, and is not kept.
+        self.epoch = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="cache-generations-subscriber")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def learned(self, epoch: int, namespaces: Sequence[str], values: Sequence[int]) -> None:
+        """Keep generations read from Redis, unless a fresh start happened since the read."""
+        if self.live and epoch == self.epoch:
+            for name, value in zip(namespaces, values, strict=True):
+                self.values.setdefault(name, value)
+
+    def bumped(self, namespaces: Sequence[str], values: Sequence[int]) -> None:
+        """This process's own bump: seen at once, before its message comes back."""
+        for name, value in zip(namespaces, values, strict=True):
+            if value > self.values.get(name, 0):
+                self.values[name] = value
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                async with self.client.pubsub() as pubsub:
+                    await pubsub.subscribe(self.channel)
+                    await self._follow(pubsub)
+            except Exception as exc:
+                if self.live:
+                    logger.warning("cache_generations_unsubscribed", error=repr(exc))
+            finally:
+                self._reset(live=False)
+            await asyncio.sleep(RESUBSCRIBE_SECONDS)
+
+    async def _follow(self, pubsub: PubSub) -> None:
+        async for message in pubsub.listen():
+            if message["type"] == "subscribe":  # also after the client reconnected by itself
+                self._reset(live=True)
+            elif message["type"] == "message":
+                name, _, value = _text(message["data"]).rpartition(" ")
+                # Published in the order Redis incremented: the latest message is the value,
+                # even one lower than before (the keys were flushed).
+                self.values[name] = int(value)
+
+    def forget(self) -> None:
+        """Start afresh (the keys were deleted): read each generation from Redis again."""
+        self._reset(live=self.live)
+
+    def _reset(self, live: bool) -> None:
+        self.values = {}
+        self.epoch += 1
+        self.live = live
+
 
 class RedisBackend:
     """Shared by every process and host; generation keys never expire, entries do (TTL)."""
@@ -80,17 +182,29 @@ class RedisBackend:
         self.client = client
         self.prefix = f"{prefix}cache:"
         self.timeout = timeout
+        self.pushed = PushedGenerations(client, f"{self.prefix}generations")
+        self._bump_script = client.register_script(_BUMP_SCRIPT)
 
     async def generations(self, namespaces: Sequence[str]) -> list[int]:
+        pushed = self.pushed
+        if pushed.live:
+            known = pushed.values
+            if all(name in known for name in namespaces):
+                return [known[name] for name in namespaces]
+        epoch = pushed.epoch
         async with asyncio.timeout(self.timeout):
             values = await self.client.mget([self._generation_key(name) for name in namespaces])
-        return [int(value or 0) for value in values]
+        generations = [int(value or 0) for value in values]
+        pushed.learned(epoch, namespaces, generations)
+        return generations
 
     async def bump(self, namespaces: Iterable[str]) -> None:
-        async with asyncio.timeout(self.timeout), self.client.pipeline(transaction=False) as pipe:
-            for name in namespaces:
-                pipe.incr(self._generation_key(name))
-            await pipe.execute()
+        names = sorted(namespaces)
+        async with asyncio.timeout(self.timeout):
+            values = await self._bump_script(
+                keys=[self._generation_key(name) for name in names], args=[self.pushed.channel, *names]
+            )
+        self.pushed.bumped(names, [int(value) for value in values])
 
     async def get(self, key: str) -> bytes | None:
         async with asyncio.timeout(self.timeout):
@@ -105,9 +219,20 @@ class RedisBackend:
         keys = [key async for key in self.client.scan_iter(f"{self.prefix}*")]
         if keys:
             await self.client.delete(*keys)
+        self.pushed.forget()
+
+    async def start(self) -> None:
+        self.pushed.start()
+
+    async def close(self) -> None:
+        await self.pushed.close()
 
     def _generation_key(self, namespace: str) -> str:
         return f"{self.prefix}gen:{namespace}"
+
+
+def _text(data: bytes | str) -> str:
+    return data.decode() if isinstance(data, bytes) else data
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,9 +293,13 @@ class ListCache:
         self._pending.clear()
         await self.backend.clear()
 
+    async def start(self) -> None:
+        await self.backend.start()
+
     async def close(self) -> None:
         if self._retry_task is not None:
             self._retry_task.cancel()
+        await self.backend.close()
 
     async def _flush_pending(self) -> None:
         if self._pending:

@@ -23,6 +23,7 @@ SessionFactory = async_sessionmaker[AsyncSession]
 AfterCommit = Callable[[frozenset[str]], Awaitable[None]]
 _WRITTEN_TABLES = "written_tables"
 _AFTER_COMMIT = "after_commit"
+_READ_ONLY = "read_only"
 
 
 def _enable_sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -62,9 +63,27 @@ def create_session_factory(engine: AsyncEngine, after_commit: Sequence[AfterComm
     )
 
 
+def create_read_session_factory(engine: AsyncEngine) -> SessionFactory:
+    """Sessions for requests that only read (GET, HEAD); writing in one is refused.
+
+    On PostgreSQL they run each statement on its own (autocommit), sparing the BEGIN and
+    ROLLBACK round trips a transaction costs around a read. Statements see what they would
+    in a transaction at the default isolation, READ COMMITTED: each takes its own snapshot.
+    SQLite's driver begins no transaction for a read anyway.
+    """
+    bind = engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql" else engine
+    return async_sessionmaker(bind, expire_on_commit=False, autoflush=False, info={_READ_ONLY: True})
+
+
 def mark_written(session: AsyncSession, table: str) -> None:
     """Record a write the ORM does not see (a Core statement), for the after-commit hooks."""
     session.info.setdefault(_WRITTEN_TABLES, set()).add(table)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_writes_when_read_only(session: Session, _flush_context: UOWTransaction, _instances: object) -> None:
+    if session.info.get(_READ_ONLY):
+        raise RuntimeError("a read-only session cannot write: use the request's read-write session")
 
 
 @event.listens_for(Session, "after_flush")
@@ -83,6 +102,8 @@ async def transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     client as an error instead of surfacing after a 2xx was sent. What must follow a
     commit (invalidating cached lists) runs here too, still before the response.
     """
+    if session.info.get(_READ_ONLY):
+        raise RuntimeError("a read-only session cannot write: use the request's read-write session")
     try:
         yield session
         await session.commit()

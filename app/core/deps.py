@@ -15,9 +15,14 @@ async def get_app_settings(request: Request) -> Settings:
     return settings
 
 
+READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     # Only closes the session: services commit inside their own call (app.core.database.transaction).
-    async with request.app.state.session_factory() as session:
+    state = request.app.state
+    factory = state.read_session_factory if request.method in READ_ONLY_METHODS else state.session_factory
+    async with factory() as session:
         yield session
 
 

@@ -110,3 +110,15 @@ async def test_token_of_a_deactivated_user_is_401(client: httpx.AsyncClient, ano
     assert (await client.patch(f"/users/{claims['sub']}", json={"is_active": False})).status_code == 200
 
     assert await _status_with(anon_client, token) == 401
+
+
+async def test_a_token_verified_before_is_refused_once_it_expires(
+    client: httpx.AsyncClient, anon_client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    claims, token = await _claims_of_valid_token(client)
+    assert await _status_with(anon_client, token) == 200  # verified once: remembered from now on
+    expired_at = datetime.fromtimestamp(int(str(claims["exp"])), tz=UTC)
+
+    monkeypatch.setattr("app.auth.tokens.utcnow", lambda: expired_at + timedelta(seconds=1))
+
+    assert await _status_with(anon_client, token) == 401

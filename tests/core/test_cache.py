@@ -74,6 +74,32 @@ async def test_redis_cut_mid_run_is_bypassed_and_owed_invalidations_reach_other_
     assert stale == ("HIT", ["Ann"])
 
 
+async def test_a_reader_that_missed_invalidations_while_cut_off_never_serves_what_it_missed(
+    redis_settings: Settings, redis_url: str, redis_proxy: TcpProxy
+) -> None:
+    proxied = redis_settings.model_copy(update={"REDIS_URL": redis_proxy.url_through(redis_url)})
+
+    async with serving(redis_settings) as (_, writer, _), serving(proxied) as (_, reader, _):
+        await create_user(writer, name="Ann")
+        assert await names(reader) == ("MISS", ["Ann"])
+        assert await names(reader) == ("HIT", ["Ann"])
+
+        await redis_proxy.cut()  # the reader's subscription drops: bumps published now never reach it
+        await create_user(writer, name="Bob")
+        during = await names(reader)
+        await redis_proxy.restore()
+        seen = []
+
+        async def reader_caches_again() -> bool:
+            seen.append(await names(reader))
+            return seen[-1][0] == "HIT"
+
+        await eventually(reader_caches_again, 10)
+
+    assert during == ("MISS", ["Ann", "Bob"])
+    assert all(listed == ["Ann", "Bob"] for _, listed in seen), seen
+
+
 @pytest.mark.usefixtures("app")
 async def test_without_redis_the_cache_is_in_memory(backend: Backend) -> None:
     settings: Settings = make_settings(backend, REDIS_URL=None)

@@ -46,7 +46,7 @@ async def list_roles(service: Service, pagination: PaginationDep, sort: Sort) ->
 async def create_role(body: RoleCreate, service: Service, request: Request, response: Response) -> RoleRead:
     """Create a role; granting a module at all grants its read."""
     role = await service.create_role(body.model_dump())
-    response.headers["Location"] = location(request, "get_role", role_id=role.id)
+    response.headers["Location"] = location(request, role.id)
     with_etag(response, role)
     return role
 

@@ -37,7 +37,7 @@ async def list_customers(
 async def create_customer(body: CustomerCreate, service: Service, response: Response, request: Request) -> Customer:
     """Create a customer."""
     customer = await service.create(body.model_dump())
-    response.headers["Location"] = location(request, "get_customer", customer_id=customer.id)
+    response.headers["Location"] = location(request, customer.id)
     with_etag(response, customer)
     return customer
 

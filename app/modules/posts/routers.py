@@ -39,7 +39,7 @@ async def post_stats(service: Service, pagination: PaginationDep, cache: ListCac
 async def create_post(body: PostCreate, service: Service, response: Response, request: Request) -> Post:
     """Create a post; its author is the caller unless `user_id` says otherwise."""
     post = await service.create(body.model_dump())
-    response.headers["Location"] = location(request, "get_post", post_id=post.id)
+    response.headers["Location"] = location(request, post.id)
     with_etag(response, post)
     return post
 

@@ -37,7 +37,7 @@ async def list_products(
 async def create_product(body: ProductCreate, service: Service, response: Response, request: Request) -> Product:
     """Create a product."""
     product = await service.create(body.model_dump())
-    response.headers["Location"] = location(request, "get_product", product_id=product.id)
+    response.headers["Location"] = location(request, product.id)
     with_etag(response, product)
     return product
 

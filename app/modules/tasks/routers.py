@@ -35,7 +35,7 @@ async def list_tasks(
 async def create_task(body: TaskCreate, service: Service, response: Response, request: Request) -> Task:
     """Create a task."""
     task = await service.create(body.model_dump())
-    response.headers["Location"] = location(request, "get_task", task_id=task.id)
+    response.headers["Location"] = location(request, task.id)
     with_etag(response, task)
     return task
 

@@ -50,7 +50,7 @@ async def user_stats(service: Service) -> UserStats:
 async def create_user(body: UserCreate, service: Service, request: Request, response: Response) -> User:
     """Create a user."""
     user = await service.create(body.model_dump())
-    response.headers["Location"] = location(request, "get_user", user_id=user.id)
+    response.headers["Location"] = location(request, user.id)
     with_etag(response, user)
     return user
 
