@@ -23,9 +23,9 @@ from pydantic import TypeAdapter
 from app.core.cache import ListCache, register_namespaces
 from app.core.pagination import Page, Pagination, SortField
 
-CACHED_HEADERS = ("X-Total-Count", "Link")
+CACHED_HEADERS = ("X-Total-Count", "X-Total-Count-Exact", "Link")
 _WINDOW_PARAMS = frozenset({"skip", "limit", "page", "per_page", "sort"})
-_SET_HERE = frozenset({"content-length", "content-type", "x-cache", "x-total-count", "link"})
+_SET_HERE = frozenset({"content-length", "content-type", "x-cache", *(name.lower() for name in CACHED_HEADERS)})
 
 
 class CachedList:

@@ -14,17 +14,33 @@ MAX_LIMIT = 100
 # skip (or page) is a 422 here rather than an overflow (500) in the driver.
 MAX_OFFSET = 1_000_000_000
 MAX_PAGE = MAX_OFFSET // MAX_LIMIT + 1
+# A list's total is counted exactly up to this many rows (or to the end of the requested
+# window, if further). Past it the count stops: its cost stays bounded however large the
+# table grows, and the total is reported as a lower bound (docs/PERFORMANCE.md).
+EXACT_COUNT_LIMIT = 10_000
 
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[ItemT]):
     items: Sequence[ItemT]
     total: int
+    # False when the count stopped early: there are more than `total` rows.
+    exact: bool = True
 
 
 def whole_result(items: Sequence[ItemT], skip: int, limit: int) -> Page[ItemT] | None:
     """The page when the window holds the whole result, so no COUNT is needed; else None."""
     return Page(items, len(items)) if skip == 0 and len(items) < limit else None
+
+
+def count_bound(skip: int, limit: int) -> int:
+    """How many rows a list's count may stop at: enough to know whether a next page exists."""
+    return max(EXACT_COUNT_LIMIT, skip + limit)
+
+
+def bounded_page(items: Sequence[ItemT], counted: int, bound: int) -> Page[ItemT]:
+    """The page for a count that looked at no more than `bound + 1` rows."""
+    return Page(items, counted) if counted <= bound else Page(items, bound + 1, exact=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +61,8 @@ class Pagination:
 
     def respond(self, page: Page[ItemT]) -> Sequence[ItemT]:
         self.response.headers["X-Total-Count"] = str(page.total)
+        if not page.exact:
+            self.response.headers["X-Total-Count-Exact"] = "false"
         links = []
         if self.skip + self.limit < page.total:
             links.append(f'<{self._url(self.skip + self.limit)}>; rel="next"')

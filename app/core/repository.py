@@ -12,7 +12,7 @@ from sqlmodel import SQLModel
 
 from app.core.errors import BadRequest, Conflict, PreconditionFailed
 from app.core.models import MAX_ID
-from app.core.pagination import Page, SortField, whole_result
+from app.core.pagination import Page, SortField, bounded_page, count_bound, whole_result
 
 # Any table with an integer `id`: versioned resources, and append-only logs such as the audit trail.
 ModelT = TypeVar("ModelT", bound=SQLModel)
@@ -77,15 +77,24 @@ class BaseRepository(SessionBound, Generic[ModelT]):
         statement = self._ordered(select(self.model).where(*filters), sort).offset(skip).limit(limit)
         return list((await self.session.scalars(statement)).all())
 
-    async def count(self, *, filters: Filters = ()) -> int:
-        total = await self.session.scalar(select(func.count()).select_from(self.model).where(*filters))
+    async def count(self, *, filters: Filters = (), at_most: int | None = None) -> int:
+        """The number of matching rows; with `at_most`, the count stops after that many."""
+        if at_most is None:
+            total = await self.session.scalar(select(func.count()).select_from(self.model).where(*filters))
+        else:
+            matching = select(self.model.id).where(*filters).limit(at_most).subquery()
+            total = await self.session.scalar(select(func.count()).select_from(matching))
         return int(total or 0)
 
     async def page(
         self, *, filters: Filters = (), sort: Sequence[SortField] = (), skip: int = 0, limit: int = 10
     ) -> Page[ModelT]:
+        """One window of the matching rows, and their total (a lower bound past `EXACT_COUNT_LIMIT`)."""
         items = await self.list(filters=filters, sort=sort, skip=skip, limit=limit)
-        return whole_result(items, skip, limit) or Page(items, await self.count(filters=filters))
+        if (page := whole_result(items, skip, limit)) is not None:
+            return page
+        bound = count_bound(skip, limit)
+        return bounded_page(items, await self.count(filters=filters, at_most=bound + 1), bound)
 
     async def create(self, values: dict[str, Any]) -> ModelT:
         instance: ModelT = self.model(**values)

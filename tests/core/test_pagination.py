@@ -210,3 +210,24 @@ async def test_unknown_sort_field_is_422(client: httpx.AsyncClient, sort: str) -
     body = response.json()
     assert body["code"] == "validation_error"
     assert body["details"][0]["loc"] == ["query", "sort"]
+
+
+async def test_past_the_count_limit_the_total_is_a_lower_bound_and_paging_still_works(
+    client: httpx.AsyncClient, user_ids: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("app.core.pagination.EXACT_COUNT_LIMIT", 10)
+
+    first = await client.get("/users?limit=5")
+    middle = await client.get("/users?skip=15&limit=5")
+    last = await client.get("/users?skip=20&limit=5")
+
+    assert ids(first) == user_ids[:5]
+    assert (first.headers["X-Total-Count"], first.headers["X-Total-Count-Exact"]) == ("11", "false")
+    assert link_params(first, "next") == {"skip": "5", "limit": "5"}
+    # The count reaches the end of the window asked for: enough to know a next page exists.
+    assert (middle.headers["X-Total-Count"], middle.headers["X-Total-Count-Exact"]) == ("21", "false")
+    assert link_params(middle, "next") == {"skip": "20", "limit": "5"}
+    assert ids(last) == user_ids[20:]
+    assert last.headers["X-Total-Count"] == str(TOTAL)
+    assert "X-Total-Count-Exact" not in last.headers
+    assert link_params(last, "next") is None
