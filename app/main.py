@@ -114,7 +114,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.CORS_ORIGINS,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["X-Request-Id", "X-Trace-Id", "X-Total-Count", "X-Total-Count-Exact", "Link", "ETag", "Location", "X-Cache"],
+            expose_headers=[
+                "X-Request-Id",
+                "X-Trace-Id",
+                "X-Total-Count",
+                "X-Total-Count-Exact",
+                "Link",
+                "ETag",
+                "Location",
+                "X-Cache",
+            ],
         )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.MAX_BODY_BYTES)
     # Added last, so outermost: it sees every response, RequestContextMiddleware's own 413/500 too.

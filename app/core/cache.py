@@ -8,7 +8,9 @@ A cache that fails is bypassed for a moment, never an error for the request.
 With Redis, generations are pushed rather than polled: a bump increments the key and
 publishes the new value in one script, and every process keeps the values it was told
 (`PushedGenerations`), so reading a generation costs no round trip. A process that is
-not subscribed (starting, or its connection lost) reads them from Redis instead.
+not subscribed (starting, or its connection lost) reads them from Redis instead. Entries
+found in Redis are also kept in process memory for a few seconds (the near copy), under
+the same generation-bearing key.
 """
 
 import asyncio
@@ -101,6 +103,11 @@ end
 return values
 """
 RESUBSCRIBE_SECONDS = 1.0
+# Entries read from Redis are also kept in process memory this long (at most), so a hot
+# list costs no round trip. They are keyed by generation like the shared ones: a write
+# makes them unreachable at once, the bound only matters if an invalidation was lost.
+NEAR_SECONDS = 5
+NEAR_ENTRIES = 256
 
 
 class PushedGenerations:
@@ -183,6 +190,7 @@ class RedisBackend:
         self.prefix = f"{prefix}cache:"
         self.timeout = timeout
         self.pushed = PushedGenerations(client, f"{self.prefix}generations")
+        self.near = MemoryBackend(NEAR_ENTRIES)
         self._bump_script = client.register_script(_BUMP_SCRIPT)
 
     async def generations(self, namespaces: Sequence[str]) -> list[int]:
@@ -207,18 +215,26 @@ class RedisBackend:
         self.pushed.bumped(names, [int(value) for value in values])
 
     async def get(self, key: str) -> bytes | None:
+        near = await self.near.get(key)
+        if near is not None:
+            return near
         async with asyncio.timeout(self.timeout):
             value = await self.client.get(f"{self.prefix}entry:{key}")
-        return value.encode() if isinstance(value, str) else value
+        found = value.encode() if isinstance(value, str) else value
+        if found is not None:
+            await self.near.set(key, found, NEAR_SECONDS)
+        return found
 
     async def set(self, key: str, value: bytes, ttl: int) -> None:
         async with asyncio.timeout(self.timeout):
             await self.client.set(f"{self.prefix}entry:{key}", value, ex=ttl)
+        await self.near.set(key, value, min(ttl, NEAR_SECONDS))
 
     async def clear(self) -> None:
         keys = [key async for key in self.client.scan_iter(f"{self.prefix}*")]
         if keys:
             await self.client.delete(*keys)
+        await self.near.clear()
         self.pushed.forget()
 
     async def start(self) -> None:

@@ -27,5 +27,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# Closed as soon as the route function returns, before the response is serialized and sent:
+# its pooled connection goes back for the next request instead of waiting out the send
+# (with more requests in flight than connections, that wait starved some requests for a second).
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 PaginationDep = Annotated[Pagination, Depends(get_pagination)]
