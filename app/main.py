@@ -29,7 +29,7 @@ from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.outbox import OutboxSignal
 from app.core.relay import build_relay, running
-from app.core.runtime import freeze_startup_objects
+from app.core.runtime import tune_garbage_collector
 from app.modules.registry import DOMAIN_MODULES
 
 VERSION = "1.0.0"
@@ -72,7 +72,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         )
     try:
         async with relay:
-            freeze_startup_objects()
+            tune_garbage_collector()
             yield
     finally:
         await app.state.access_log.stop()  # a graceful shutdown writes every queued access row

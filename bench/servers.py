@@ -53,16 +53,17 @@ def _children(pid: int) -> list[int]:
     return [int(child) for child in text.split()]
 
 
-def rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory now (VmRSS), or the most the process ever had resident (VmHWM)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
 
 
-def worker_rss_mb(master_pid: int, workers: int) -> list[float]:
+def worker_rss_mb(master_pid: int, workers: int, field: str = "VmRSS") -> list[float]:
     """Resident memory of each serving process (the master itself when it serves alone)."""
     if workers == 1:
-        return [round(rss_mb(master_pid), 1)]
+        return [round(rss_mb(master_pid, field), 1)]
     # uvicorn's supervisor has one child per worker (plus, on some versions, a resource tracker).
-    return [round(rss_mb(child), 1) for child in _children(master_pid) if rss_mb(child) > 20]
+    return [round(rss_mb(child, field), 1) for child in _children(master_pid) if rss_mb(child) > 20]

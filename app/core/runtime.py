@@ -11,8 +11,8 @@ YOUNG_GENERATION_THRESHOLD = 10_000
 _garbage_collector_tuned = False
 
 
-def freeze_startup_objects() -> None:
-    """Move everything alive after start-up out of the garbage collector's reach.
+def tune_garbage_collector() -> None:
+    """Move everything alive after start-up out of the collector's reach; collect the young less often.
 
     The modules, routes, schemas and mappers loaded at start-up are several hundred
     thousand objects that live as long as the process. Left in the oldest generation,
