@@ -4,7 +4,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, Table, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -39,13 +39,32 @@ def equal_filters(model: type[Any], criteria: Mapping[str, Any]) -> list[ColumnE
     return [getattr(model, name) == value for name, value in criteria.items() if value is not None]
 
 
-def integrity_error_to_domain(exc: IntegrityError) -> Conflict | BadRequest:
+class UniqueViolation(Conflict):
+    """A unique index refused the write; `column` names it when the database's message did."""
+
+    def __init__(self, column: str | None) -> None:
+        super().__init__("A resource with these unique values already exists")
+        self.column = column
+
+
+def integrity_error_to_domain(exc: IntegrityError, table: Table | None = None) -> Conflict | BadRequest:
     """Map a constraint the database enforced to the error the client should see."""
     text = str(exc.orig).lower()
     sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
     if sqlstate == "23503" or "foreign key" in text:
         return BadRequest("A referenced resource does not exist")
-    return Conflict("A resource with these unique values already exists")
+    return UniqueViolation(_violated_column(text, table) if table is not None else None)
+
+
+def _violated_column(message: str, table: Table) -> str | None:
+    """The unique column a violation message names: PostgreSQL names the index
+    (`ix_products_sku`), SQLite the column (`products.sku`)."""
+    unique = {column.name for column in table.columns if column.unique}
+    for index in table.indexes:
+        if index.unique and len(index.columns) == 1:
+            unique.update(column.name for column in index.columns)
+    named = [name for name in unique if re.search(rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])", message)]
+    return named[0] if len(named) == 1 else None
 
 
 class SessionBound:
@@ -150,7 +169,7 @@ class BaseRepository(SessionBound, Generic[ModelT]):
         try:
             await self.session.flush()
         except IntegrityError as exc:
-            raise integrity_error_to_domain(exc) from exc
+            raise integrity_error_to_domain(exc, self.model.__table__) from exc
         except StaleDataError as exc:
             raise PreconditionFailed() from exc
 

@@ -6,7 +6,8 @@ and the rows its foreign keys point at, and overrides the hooks (`check_write`,
 its event (`<event_name>.created|updated|deleted`) in the same transaction.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +19,7 @@ from app.core.events import event_data
 from app.core.models import VersionedTable
 from app.core.outbox import add_event
 from app.core.pagination import Page, Pagination, SortField
-from app.core.repository import BaseRepository, Filters
+from app.core.repository import BaseRepository, Filters, UniqueViolation
 
 # Services manage versioned resources; repositories serve any table with an `id`.
 ModelT = TypeVar("ModelT", bound=VersionedTable)
@@ -41,8 +42,9 @@ class Actor(Protocol):
 class CrudService(Generic[ModelT]):
     repository_class: ClassVar[type[BaseRepository[Any]]]
     resource_name: ClassVar[str] = "Resource"
-    # Columns whose values must be unique: a clash is a 409 naming the field. The
-    # database's unique index stays the guard against a concurrent writer.
+    # Columns whose values must be unique: a clash is a 409 naming the field. The database's
+    # unique index is what finds the clash (no SELECT before the write: it would be a round
+    # trip on every write, and a concurrent writer could pass it anyway).
     unique_fields: ClassVar[tuple[str, ...]] = ()
     # (foreign-key column, repository of the table it points at): a missing row is a 400.
     # The database's foreign key stays the guard against a concurrent delete.
@@ -67,8 +69,9 @@ class CrudService(Generic[ModelT]):
     async def create(self, values: dict[str, Any]) -> ModelT:
         async with transaction(self.session):
             await self.check_write(values, None)
-            await self._check_declared_rules(values, None)
-            instance = await self.repository.create(values)
+            await self._check_references(values, None)
+            with self._naming_unique_clashes(values):
+                instance = await self.repository.create(values)
             await self.emit("created", instance)
             return instance
 
@@ -79,10 +82,11 @@ class CrudService(Generic[ModelT]):
                     instance = await self.get(id_)
                     ensure_version(instance, expected_version)
                     await self.check_write(values, instance)
-                    await self._check_declared_rules(values, instance)
+                    await self._check_references(values, instance)
                     columns = {key: value for key, value in values.items() if key in self.repository.model.model_fields}
                     version = instance.version
-                    await self.repository.update(instance, columns)
+                    with self._naming_unique_clashes(values):
+                        await self.repository.update(instance, columns)
                     await self.after_update(instance, values)
                     if instance.version != version:  # a no-op update changed nothing to announce
                         await self.emit("updated", instance)
@@ -115,11 +119,19 @@ class CrudService(Generic[ModelT]):
         actor_id = self.actor.id if self.actor is not None else current_actor_id()
         await add_event(self.session, f"{prefix}.{action}", event_data(instance), actor_id)
 
-    async def _check_declared_rules(self, values: dict[str, Any], current: ModelT | None) -> None:
-        for field in self.unique_fields:
-            value = _changed_value(values, field, current)
-            if value is not None and await self.repository.exists_where(getattr(self.repository.model, field) == value):
-                raise Conflict(f"A {self.resource_name.lower()} with {field} {value} already exists")
+    @contextmanager
+    def _naming_unique_clashes(self, values: dict[str, Any]) -> Iterator[None]:
+        """Turn the database's unique violation into a 409 that names the field and value."""
+        try:
+            yield
+        except UniqueViolation as exc:
+            if exc.column in self.unique_fields and values.get(exc.column) is not None:
+                raise Conflict(
+                    f"A {self.resource_name.lower()} with {exc.column} {values[exc.column]} already exists"
+                ) from exc
+            raise
+
+    async def _check_references(self, values: dict[str, Any], current: ModelT | None) -> None:
         for field, repository_class in self.references:
             value = _changed_value(values, field, current)
             if value is not None and not await repository_class(self.session).exists(value):

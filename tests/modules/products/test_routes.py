@@ -89,7 +89,9 @@ async def test_duplicate_sku_is_409_on_create_and_update(client: httpx.AsyncClie
     unchanged = await client.patch(f"/products/{first['id']}", json={"sku": "DUP-1", "name": "Same SKU"})
 
     assert (created.status_code, created.json()["code"]) == (409, "conflict")
+    assert created.json()["message"] == "A product with sku DUP-1 already exists"
     assert patched.status_code == 409
+    assert patched.json()["message"] == "A product with sku DUP-1 already exists"
     assert unchanged.status_code == 200  # keeping its own SKU is no clash
 
 

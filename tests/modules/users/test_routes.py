@@ -52,6 +52,7 @@ async def test_create_with_a_taken_email_is_409(client: httpx.AsyncClient, app: 
 
     assert response.status_code == 409
     assert response.json()["code"] == "conflict"
+    assert response.json()["message"] == "A user with email dup@example.com already exists"
     assert await count_users(app) == before
 
 
