@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 
 import typer
@@ -12,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from alembic import command
 from app.audit.cli import audit_cli
 from app.core.config import get_settings
-from app.core.database import create_engine, create_session_factory
+from app.core.database import create_engine, create_session_factory, transaction
+from app.core.models import utcnow
 
 cli = typer.Typer(
     help="Enterprise API: serve, migrate, seed and operate the service.",
@@ -128,6 +130,25 @@ def events_relay() -> None:
     from app.core.workers import run_relay
 
     asyncio.run(run_relay(get_settings()))
+
+
+@events_cli.command("prune")
+def events_prune(
+    sent_days: int = typer.Option(7, min=0, help="Delete outbox rows published more than this many days ago"),
+    processed_days: int = typer.Option(30, min=0, help="Delete consumer receipts older than this many days"),
+) -> None:
+    """Delete published outbox rows and old consumer receipts (run it daily); pending events stay."""
+    from app.core.inbox import prune_processed
+    from app.core.outbox import prune_sent
+
+    async def prune(session: AsyncSession) -> None:
+        now = utcnow()
+        async with transaction(session):
+            sent = await prune_sent(session, now - timedelta(days=sent_days))
+            processed = await prune_processed(session, now - timedelta(days=processed_days))
+        typer.echo(f"Pruned {sent} sent outbox events and {processed} consumer receipts")
+
+    asyncio.run(_with_session(prune))
 
 
 @events_cli.command("consume")

@@ -91,3 +91,20 @@ def test_create_superuser_refuses_a_taken_email(tmp_path: Path, database: Path, 
     assert second.returncode != 0
     with sqlite3.connect(database) as connection:
         assert connection.execute("SELECT count(*) FROM users WHERE is_superuser").fetchone() == (1,)
+
+
+def test_events_prune_reports_what_it_deleted(tmp_path: Path, database: Path, cli_env: dict[str, str]) -> None:
+    assert run_cli("db", "upgrade", cwd=tmp_path, **cli_env).returncode == 0
+    with sqlite3.connect(database) as connection:
+        connection.execute(
+            "INSERT INTO outbox_events (event_id, type, occurred_at, data, sent_at)"
+            " VALUES ('e1', 'user.created', '2020-01-01 00:00:00', '{}', '2020-01-01 00:00:00'),"
+            " ('e2', 'user.created', '2020-01-01 00:00:00', '{}', NULL)"
+        )
+
+    result = run_cli("events", "prune", cwd=tmp_path, **cli_env)
+
+    assert result.returncode == 0, result.stderr
+    assert "Pruned 1 sent outbox events and 0 consumer receipts" in result.stdout
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT event_id FROM outbox_events").fetchall() == [("e2",)]

@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from app.core.models import UTCDateTime, utcnow
 
@@ -34,3 +34,9 @@ async def record_processed(session: AsyncSession, consumer: str, event_id: str) 
         )
     except IntegrityError as exc:
         raise AlreadyProcessed(event_id) from exc
+
+
+async def prune_processed(session: AsyncSession, processed_before: datetime) -> int:
+    """Forget receipts older than `processed_before`: a duplicate arriving after that runs again."""
+    result = await session.execute(delete(ProcessedEvent).where(col(ProcessedEvent.processed_at) < processed_before))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, Table, insert, select, text, update
+from sqlalchemy import JSON, Index, Table, delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
@@ -91,6 +91,12 @@ async def claim_pending(session: AsyncSession, limit: int) -> Sequence[OutboxEve
         .with_for_update(skip_locked=True)
     )
     return (await session.scalars(statement)).all()
+
+
+async def prune_sent(session: AsyncSession, sent_before: datetime) -> int:
+    """Delete the rows published before `sent_before`; pending rows are never touched."""
+    result = await session.execute(delete(OUTBOX).where(OUTBOX.c.sent_at < sent_before))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def mark_sent(session: AsyncSession, event_ids: Sequence[str]) -> None:
