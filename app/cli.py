@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from alembic import command
 from app.audit.cli import audit_cli
 from app.core.config import get_settings
-from app.core.database import create_engine, create_session_factory, transaction
+from app.core.database import transaction
 from app.core.models import utcnow
 
 cli = typer.Typer(
@@ -116,12 +116,10 @@ def prune_tokens() -> None:
 
 
 async def _with_session(work: Callable[[AsyncSession], Awaitable[object]]) -> None:
-    engine = create_engine(get_settings())
-    try:
-        async with create_session_factory(engine)() as session:
-            await work(session)
-    finally:
-        await engine.dispose()
+    from app.main import standalone_sessions
+
+    async with standalone_sessions(get_settings()) as sessions, sessions() as session:
+        await work(session)
 
 
 @events_cli.command("relay")

@@ -23,7 +23,7 @@ from app.auth.tokens import AccessTokenDecoder
 from app.core import health, landing
 from app.core.cache import build_list_cache
 from app.core.config import Settings, get_settings
-from app.core.database import create_engine, create_read_session_factory, create_session_factory
+from app.core.database import SessionFactory, create_engine, create_read_session_factory, create_session_factory
 from app.core.error_handlers import register_error_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
@@ -41,9 +41,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.engine = create_engine(settings)
     app.state.redis = connect_redis(settings)
-    app.state.list_cache = build_list_cache(
-        app.state.redis, settings.REDIS_PREFIX, settings.CACHE_TTL_SECONDS, settings.REDIS_TIMEOUT_SECONDS
-    )
+    app.state.list_cache = build_list_cache(app.state.redis, settings)
     await app.state.list_cache.start()
     app.state.principal_cache = build_principal_cache(settings, app.state.list_cache.backend)
     outbox_signal = OutboxSignal()
@@ -81,6 +79,27 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.redis is not None:
             await app.state.redis.aclose()
         await app.state.engine.dispose()
+
+
+@asynccontextmanager
+async def standalone_sessions(settings: Settings) -> AsyncIterator[SessionFactory]:
+    """Sessions for a process that does not serve (the CLI): its commits invalidate the serving
+    processes' cached lists and verified callers through Redis, as a request's commits do.
+
+    Without Redis nothing reaches them: their lists catch up within CACHE_TTL_SECONDS.
+    """
+    engine = create_engine(settings)
+    client = connect_redis(settings)
+    list_cache = build_list_cache(client, settings)
+    principal_cache = build_principal_cache(settings, list_cache.backend)
+    try:
+        yield create_session_factory(engine, after_commit=[principal_cache.invalidate, list_cache.invalidate])
+    finally:
+        await list_cache.close()
+        await principal_cache.close()
+        if client is not None:
+            await client.aclose()
+        await engine.dispose()
 
 
 def connect_redis(settings: Settings) -> redis.Redis | None:

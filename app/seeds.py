@@ -7,7 +7,6 @@ from app.auth.rbac.catalogue import ACTIONS
 from app.auth.rbac.repository import RoleRepository
 from app.auth.rbac.service import RoleService
 from app.core.config import Settings
-from app.core.database import create_engine, create_session_factory
 from app.modules.registry import DOMAIN_MODULES
 from app.modules.users.repository import UserRepository
 from app.modules.users.service import UserService
@@ -29,13 +28,11 @@ def builtin_roles() -> dict[str, tuple[str, dict[str, list[str]]]]:
 
 
 async def run_seed(settings: Settings) -> None:
-    engine = create_engine(settings)
-    try:
-        async with create_session_factory(engine)() as session:
-            await ensure_roles(session)
-            await ensure_superuser(session, settings)
-    finally:
-        await engine.dispose()
+    from app.main import standalone_sessions
+
+    async with standalone_sessions(settings) as sessions, sessions() as session:
+        await ensure_roles(session)
+        await ensure_superuser(session, settings)
 
 
 async def ensure_roles(session: AsyncSession) -> None:

@@ -25,6 +25,8 @@ import structlog
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
+from app.core.config import Settings
+
 logger = structlog.get_logger(__name__)
 
 # Tables some cached list reads, declared by the routes at import time, so the same in every
@@ -351,6 +353,10 @@ class ListCache:
             self._down_until = 0.0
 
 
-def build_list_cache(client: Redis | None, prefix: str, ttl_seconds: int, timeout: float) -> ListCache:
-    backend: CacheBackend = RedisBackend(client, prefix, timeout) if client is not None else MemoryBackend()
-    return ListCache(backend, ttl_seconds)
+def build_list_cache(client: Redis | None, settings: Settings) -> ListCache:
+    backend: CacheBackend = (
+        RedisBackend(client, settings.REDIS_PREFIX, settings.REDIS_TIMEOUT_SECONDS)
+        if client is not None
+        else MemoryBackend()
+    )
+    return ListCache(backend, settings.CACHE_TTL_SECONDS)

@@ -1,6 +1,9 @@
 """A cache that fails is bypassed, never an error; what a failed invalidation owes is paid once Redis is back."""
 
+import asyncio
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -10,7 +13,7 @@ from tests.backends import Backend
 from tests.conftest import make_settings
 from tests.factories import create_user
 from tests.identities import CALLER_NAME
-from tests.servers import free_port, serving
+from tests.servers import free_port, serving, settings_environment
 from tests.tcp_proxy import TcpProxy
 from tests.waiting import eventually
 
@@ -98,6 +101,32 @@ async def test_a_reader_that_missed_invalidations_while_cut_off_never_serves_wha
 
     assert during == ("MISS", ["Ann", "Bob"])
     assert all(listed == ["Ann", "Bob"] for _, listed in seen), seen
+
+
+async def test_a_cli_write_reaches_the_lists_of_serving_processes(redis_settings: Settings, tmp_path: Path) -> None:
+    async with serving(redis_settings) as (_, http, _):
+        assert await names(http) == ("MISS", [])
+        assert await names(http) == ("HIT", [])
+
+        command = [sys.executable, "-m", "app", "create-superuser", "--email", "ops@example.com"]
+        process = await asyncio.create_subprocess_exec(
+            *command,
+            "--password",
+            "ops-password-1",
+            "--name",
+            "Ops",
+            cwd=tmp_path,  # no .env there: the settings are exactly the environment given
+            env=settings_environment(redis_settings),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, stderr = await process.communicate()
+        assert process.returncode == 0, stderr.decode()
+
+        async def ops_listed() -> bool:
+            return await names(http) == ("MISS", ["Ops"])
+
+        await eventually(ops_listed, 10)  # well before CACHE_TTL_SECONDS: the command bumped the generation
 
 
 @pytest.mark.usefixtures("app")
