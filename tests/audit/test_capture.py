@@ -139,3 +139,34 @@ def test_user_is_audited_with_its_password_hash_secret() -> None:
     policy = policy_for(User)
     assert policy is not None
     assert policy.is_secret("hashed_password")
+
+
+async def test_role_assignments_are_recorded_also_when_their_user_or_role_is_deleted(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    roles = []
+    for name in ("readers", "writers"):
+        created = await client.post("/roles", json={"name": name, "permissions": {"posts": []}})
+        roles.append(created.json()["id"])
+    ann, bob = (await create_user(client))["id"], (await create_user(client))["id"]
+    assert (await client.put(f"/users/{ann}/roles", json={"role_ids": roles})).status_code == 200
+    assert (await client.put(f"/users/{ann}/roles", json={"role_ids": roles[:1]})).status_code == 200
+    assert (await client.put(f"/users/{bob}/roles", json={"role_ids": roles[1:]})).status_code == 200
+
+    assert (await client.delete(f"/users/{ann}")).status_code == 204
+    assert (await client.delete(f"/roles/{roles[1]}")).status_code == 204
+
+    def link(user_id: int, role_id: int) -> dict[str, int]:
+        return {"user_id": user_id, "role_id": role_id}
+
+    recorded = [
+        (row.action, row.new_values or row.old_values) for row in await change_rows(app, entity_type="user_roles")
+    ]
+    assert recorded == [
+        ("INSERT", link(ann, roles[0])),
+        ("INSERT", link(ann, roles[1])),
+        ("DELETE", link(ann, roles[1])),
+        ("INSERT", link(bob, roles[1])),
+        ("DELETE", link(ann, roles[0])),  # with the user
+        ("DELETE", link(bob, roles[1])),  # with the role
+    ]

@@ -26,8 +26,12 @@ class RoleGrant(SQLModel, table=True):
     action: str = Field(max_length=20)
 
 
+@auditable()
 class UserRole(SQLModel, table=True):
+    """A user holds a role. Audited like the rest: links go one by one through the ORM, also
+    when their user or role is deleted (no ON DELETE actions)."""
+
     __tablename__ = "user_roles"
 
-    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", primary_key=True)
-    role_id: int = Field(foreign_key="roles.id", ondelete="CASCADE", primary_key=True, index=True)
+    user_id: int = Field(foreign_key="users.id", primary_key=True)
+    role_id: int = Field(foreign_key="roles.id", primary_key=True, index=True)

@@ -47,6 +47,12 @@ class RoleRepository(BaseRepository[Role]):
         )
         return list(await self.session.scalars(statement))
 
+    async def unlink_role(self, role_id: int) -> None:
+        """Take the role from every user holding it, one audited delete per link."""
+        for link in await self.session.scalars(select(UserRole).where(col(UserRole.role_id) == role_id)):
+            await self.session.delete(link)
+        await self._flush()
+
     async def set_user_roles(self, user_id: int, role_ids: set[int]) -> None:
         current = {
             link.role_id: link

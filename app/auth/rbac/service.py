@@ -62,6 +62,7 @@ class RoleService(CrudService[Role]):
     async def before_delete(self, instance: Role) -> None:
         assert instance.id is not None
         await self.repository.replace_grants(instance.id, {})  # one audited delete per grant
+        await self.repository.unlink_role(instance.id)
 
     async def set_user_roles(self, users: UserService, user_id: int, role_ids: list[int]) -> UserWithRoles:
         wanted = set(role_ids)

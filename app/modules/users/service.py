@@ -4,6 +4,7 @@ from typing import Any
 from sqlmodel import col
 
 from app.auth.passwords import hash_password
+from app.auth.rbac import repository as rbac_repository
 from app.auth.repository import AuthRepository
 from app.core.errors import Forbidden
 from app.core.models import utcnow
@@ -46,6 +47,7 @@ class UserService(CrudService[User]):
         assert instance.id is not None
         await posts_repository.PostRepository(self.session).delete_by_user(instance.id)
         await tasks_repository.TaskRepository(self.session).unassign_user(instance.id)
+        await rbac_repository.RoleRepository(self.session).set_user_roles(instance.id, set())
 
     async def search(
         self, pagination: Pagination, sort: list[SortField], name: str | None, created_after: datetime | None
