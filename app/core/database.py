@@ -80,10 +80,14 @@ def mark_written(session: AsyncSession, table: str) -> None:
     session.info.setdefault(_WRITTEN_TABLES, set()).add(table)
 
 
+def _ensure_writable(session_info: dict[Any, Any]) -> None:
+    if session_info.get(_READ_ONLY):
+        raise RuntimeError("a read-only session cannot write: use the request's read-write session")
+
+
 @event.listens_for(Session, "before_flush")
 def _refuse_writes_when_read_only(session: Session, _flush_context: UOWTransaction, _instances: object) -> None:
-    if session.info.get(_READ_ONLY):
-        raise RuntimeError("a read-only session cannot write: use the request's read-write session")
+    _ensure_writable(session.info)
 
 
 @event.listens_for(Session, "after_flush")
@@ -102,8 +106,7 @@ async def transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     client as an error instead of surfacing after a 2xx was sent. What must follow a
     commit (invalidating cached lists) runs here too, still before the response.
     """
-    if session.info.get(_READ_ONLY):
-        raise RuntimeError("a read-only session cannot write: use the request's read-write session")
+    _ensure_writable(session.info)
     try:
         yield session
         await session.commit()
