@@ -15,6 +15,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +69,17 @@ def prepare(env: dict[str, str], products: int) -> None:
         env=run_env,
         check=True,
     )
+
+
+@contextmanager
+def prepared_database(products: int) -> Iterator[str]:
+    """A scratch database (SQLite, or on BENCH_DATABASE_URL's server), migrated, seeded, with `products` rows."""
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        scratch_database(os.environ.get("BENCH_DATABASE_URL"), Path(scratch)) as url,
+    ):
+        prepare(service_env(url), products)
+        yield url
 
 
 def scenarios(api: Api, seconds: int, token: str) -> list[WrkResult]:
@@ -164,11 +177,7 @@ def main() -> None:
         main_soak(args.soak, args.products)
         return
 
-    with (
-        tempfile.TemporaryDirectory() as scratch,
-        scratch_database(os.environ.get("BENCH_DATABASE_URL"), Path(scratch)) as url,
-    ):
-        prepare(service_env(url), args.products)
+    with prepared_database(args.products) as url:
         with serve("bench.floor_app:app", FLOOR_PORT, {}):
             run_wrk("warm-up", f"http://127.0.0.1:{FLOOR_PORT}/", seconds=WARM_UP_SECONDS, connections=32)
             floor = run_wrk("floor", f"http://127.0.0.1:{FLOOR_PORT}/", seconds=args.seconds, connections=32)
@@ -192,13 +201,8 @@ def main() -> None:
 
 
 def main_soak(seconds: int, products: int) -> None:
-    with (
-        tempfile.TemporaryDirectory() as scratch,
-        scratch_database(os.environ.get("BENCH_DATABASE_URL"), Path(scratch)) as url,
-    ):
-        env = service_env(url)
-        prepare(env, products)
-        soak = run_soak(env, SERVICE_PORT, seconds, products, (BENCH_EMAIL, BENCH_PASSWORD))
+    with prepared_database(products) as url:
+        soak = run_soak(service_env(url), SERVICE_PORT, seconds, products, (BENCH_EMAIL, BENCH_PASSWORD))
     lines = soak_report(soak)
     print("\n".join(lines))
     (ROOT / "bench/soak.json").write_text(json.dumps({"seconds": seconds, **soak, "summary": lines}, indent=2))
