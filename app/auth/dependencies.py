@@ -14,6 +14,7 @@ from app.auth.rbac.catalogue import ACTIONS, permission
 from app.auth.repository import AuthRepository
 from app.auth.tokens import AccessTokenDecoder, TokenClaims
 from app.core.context import actor_id_var
+from app.core.database import SessionFactory
 from app.core.deps import SessionDep
 from app.core.errors import Forbidden, Unauthorized
 from app.core.service import CrudService
@@ -35,10 +36,15 @@ class Principal:
         return self.is_superuser or permission(module, action) in self.permissions
 
 
-async def get_principal(
-    request: Request, token: Annotated[str | None, Depends(bearer_scheme)], session: SessionDep
-) -> Principal:
-    """Valid access token, live session, not revoked, user exists and is active; else 401."""
+async def get_principal(request: Request, token: Annotated[str | None, Depends(bearer_scheme)]) -> Principal:
+    """Valid access token, live session, not revoked, user exists and is active; else 401.
+
+    A route reaches it twice (through `require` and through its service, under different
+    security scopes), so the first answer is kept for the rest of the request.
+    """
+    known: Principal | None = getattr(request.state, "principal", None)
+    if known is not None:
+        return known
     if not token:
         raise Unauthorized()
     tokens: AccessTokenDecoder = request.app.state.access_tokens
@@ -47,12 +53,17 @@ async def get_principal(
     generation = await cache.generation()
     caller = cache.get(claims.jti, generation) if generation is not None else None
     if caller is None:
-        caller = await _verify_in_database(AuthRepository(session), claims)
+        # Its own read: the request's session stays unopened when the route needs none (a cached list).
+        factory: SessionFactory = request.app.state.read_session_factory
+        async with factory() as session:
+            caller = await _verify_in_database(AuthRepository(session), claims)
         if generation is not None:
             cache.put(claims.jti, generation, caller)
     actor_id_var.set(caller.user_id)
     structlog.contextvars.bind_contextvars(user_id=caller.user_id)
-    return Principal(caller.user_id, caller.is_superuser, claims, caller.permissions)
+    principal = Principal(caller.user_id, caller.is_superuser, claims, caller.permissions)
+    request.state.principal = principal
+    return principal
 
 
 async def _verify_in_database(repository: AuthRepository, claims: TokenClaims) -> VerifiedCaller:

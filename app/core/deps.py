@@ -22,8 +22,14 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     # Only closes the session: services commit inside their own call (app.core.database.transaction).
     state = request.app.state
     factory = state.read_session_factory if request.method in READ_ONLY_METHODS else state.session_factory
-    async with factory() as session:
+    session = factory()
+    try:
         yield session
+    finally:
+        # A session holds a connection only inside a transaction: one that never began one
+        # (a cached list, a request refused before its query) has nothing to give back.
+        if session.in_transaction():
+            await session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
