@@ -2,9 +2,10 @@
 
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from functools import cache
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, Table, func, select
+from sqlalchemy import ColumnElement, Row, Select, Table, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -67,6 +68,12 @@ def _violated_column(message: str, table: Table) -> str | None:
     return named[0] if len(named) == 1 else None
 
 
+@cache
+def _select_by_id(table: Table) -> Select[Any]:
+    # Built once per table: a statement's cache key is memoized on the statement itself.
+    return select(table).where(table.c.id == bindparam("id"))
+
+
 class SessionBound:
     """A repository: runs statements on the request's session, never commits."""
 
@@ -82,6 +89,19 @@ class BaseRepository(SessionBound, Generic[ModelT]):
             return None
         result: ModelT | None = await self.session.get(self.model, id_)
         return result
+
+    async def read(self, id_: int) -> Row[Any] | None:
+        """One row's columns, to answer a read with: no ORM instance is built or tracked.
+
+        A quarter of a GET by id's time went into the ORM's loading and identity map; a row
+        serializes the same (attribute access). Anything that changes the row uses `get`.
+        """
+        if not 0 < id_ <= MAX_ID:
+            return None
+        table: Table = self.model.__table__
+        result = await self.session.execute(_select_by_id(table), {"id": id_})
+        row: Row[Any] | None = result.one_or_none()
+        return row
 
     async def exists(self, id_: int) -> bool:
         return 0 < id_ <= MAX_ID and await self.exists_where(self.model.id == id_)

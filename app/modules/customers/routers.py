@@ -1,6 +1,7 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
+from sqlalchemy import Row
 
 from app.auth.dependencies import require, service_for
 from app.core.deps import PaginationDep
@@ -43,9 +44,9 @@ async def create_customer(body: CustomerCreate, service: Service, response: Resp
 
 
 @router.get("/{customer_id}", response_model=CustomerRead, dependencies=[require("customers", "read")])
-async def get_customer(customer_id: Id, service: Service, response: Response) -> Customer:
+async def get_customer(customer_id: Id, service: Service, response: Response) -> Row[Any]:
     """Get one customer."""
-    customer = await service.get(customer_id)
+    customer = await service.read(customer_id)
     with_etag(response, customer)
     return customer
 

@@ -1,6 +1,7 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
+from sqlalchemy import Row
 
 from app.auth.dependencies import require, service_for
 from app.core.deps import PaginationDep
@@ -45,9 +46,9 @@ async def create_post(body: PostCreate, service: Service, response: Response, re
 
 
 @router.get("/{post_id}", response_model=PostRead, dependencies=[require("posts", "read")])
-async def get_post(post_id: Id, service: Service, response: Response) -> Post:
+async def get_post(post_id: Id, service: Service, response: Response) -> Row[Any]:
     """Get one post."""
-    post = await service.get(post_id)
+    post = await service.read(post_id)
     with_etag(response, post)
     return post
 

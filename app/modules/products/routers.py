@@ -1,6 +1,7 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
+from sqlalchemy import Row
 
 from app.auth.dependencies import require, service_for
 from app.core.deps import PaginationDep
@@ -43,9 +44,9 @@ async def create_product(body: ProductCreate, service: Service, response: Respon
 
 
 @router.get("/{product_id}", response_model=ProductRead, dependencies=[require("products", "read")])
-async def get_product(product_id: Id, service: Service, response: Response) -> Product:
+async def get_product(product_id: Id, service: Service, response: Response) -> Row[Any]:
     """Get one product."""
-    product = await service.get(product_id)
+    product = await service.read(product_id)
     with_etag(response, product)
     return product
 

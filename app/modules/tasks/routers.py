@@ -1,6 +1,7 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
+from sqlalchemy import Row
 
 from app.auth.dependencies import require, service_for
 from app.core.deps import PaginationDep
@@ -41,9 +42,9 @@ async def create_task(body: TaskCreate, service: Service, response: Response, re
 
 
 @router.get("/{task_id}", response_model=TaskRead, dependencies=[require("tasks", "read")])
-async def get_task(task_id: Id, service: Service, response: Response) -> Task:
+async def get_task(task_id: Id, service: Service, response: Response) -> Row[Any]:
     """Get one task."""
-    task = await service.get(task_id)
+    task = await service.read(task_id)
     with_etag(response, task)
     return task
 

@@ -1,6 +1,7 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
+from sqlalchemy import Row
 
 from app.auth.dependencies import require, service_for
 from app.core.deps import PaginationDep
@@ -56,9 +57,9 @@ async def create_user(body: UserCreate, service: Service, request: Request, resp
 
 
 @router.get("/{user_id}", response_model=UserRead, dependencies=[require("users", "read")])
-async def get_user(user_id: Id, service: Service, response: Response) -> User:
+async def get_user(user_id: Id, service: Service, response: Response) -> Row[Any]:
     """Get one user."""
-    user = await service.get(user_id)
+    user = await service.read(user_id)
     with_etag(response, user)
     return user
 
