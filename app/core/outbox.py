@@ -56,6 +56,8 @@ class OutboxEvent(SQLModel, table=True):
 
 
 OUTBOX: Table = SQLModel.metadata.tables[OUTBOX_TABLE]
+# Built once: a statement memoizes its cache key, and values bound at execution keep it the same.
+_INSERT_EVENT = insert(OUTBOX)
 
 
 async def add_event(session: AsyncSession, type_: str, data: dict[str, Any], actor_id: int | None) -> EventEnvelope:
@@ -71,7 +73,7 @@ async def add_event(session: AsyncSession, type_: str, data: dict[str, Any], act
     # A Core insert on the table, not the mapped class: the outbox is plumbing, not a resource
     # for the ORM hooks (audit, cache) to see, and the ORM's bulk-insert path around an entity
     # cost a twentieth of a create.
-    await session.execute(insert(OUTBOX).values(**event.model_dump()))
+    await session.execute(_INSERT_EVENT, event.model_dump())
     mark_written(session, OUTBOX_TABLE)
     return event
 
@@ -101,7 +103,9 @@ async def prune_sent(session: AsyncSession, sent_before: datetime) -> int:
 
 async def mark_sent(session: AsyncSession, event_ids: Sequence[str]) -> None:
     if event_ids:
-        statement = update(OutboxEvent).where(col(OutboxEvent.event_id).in_(event_ids)).values(sent_at=utcnow())
+        # Core, on the table: the ORM's bulk-update path (synchronizing a session that holds
+        # the claimed rows) is work nobody reads.
+        statement = update(OUTBOX).where(OUTBOX.c.event_id.in_(event_ids)).values(sent_at=utcnow())
         await session.execute(statement)
 
 
