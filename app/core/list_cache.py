@@ -56,15 +56,19 @@ class CachedList:
     def query_digest(self, pagination: Pagination, sort: Sequence[SortField]) -> str:
         """The normalized query: window and sort as parsed, other parameters sorted.
 
-        The base URL is part of it because the Link header is absolute: a client that sends
-        its own Host must not plant its links in everyone's responses.
+        What the Link header's absolute URLs are made of is part of it (scheme, the Host
+        header or else the server's address, root path, path): a client that sends its own
+        Host must not plant its links in everyone's responses, while processes behind one
+        load balancer share entries. Taken from the scope as Starlette's URL takes them:
+        building `request.url` for it cost a twentieth of a cache hit.
         """
+        scope = self.request.scope
         filters = sorted(
             (name, value) for name, value in self.request.query_params.multi_items() if name not in _WINDOW_PARAMS
         )
         parts = [
-            str(self.request.base_url),
-            self.request.url.path,
+            [scope["scheme"], self.request.headers.get("host") or scope.get("server"), scope.get("root_path", "")],
+            scope["path"],
             [pagination.skip, pagination.limit, pagination.page_style],
             [[field.name, field.descending] for field in sort],
             filters,

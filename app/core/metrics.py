@@ -1,5 +1,7 @@
 """Prometheus metrics: request count by route template and status, latency histogram."""
 
+from functools import lru_cache
+
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
 registry = CollectorRegistry()
@@ -14,8 +16,15 @@ LATENCY = Histogram(
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
-    REQUESTS.labels(method, route, str(status)).inc()
-    LATENCY.labels(method, route).observe(seconds)
+    count, latency = _series(method, route, status)
+    count.inc()
+    latency.observe(seconds)
+
+
+@lru_cache(maxsize=4096)
+def _series(method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+    # `labels()` validates and locks on every call; the few (method, route, status) in use recur.
+    return REQUESTS.labels(method, route, str(status)), LATENCY.labels(method, route)
 
 
 def render_metrics() -> tuple[bytes, str]:
