@@ -122,6 +122,26 @@ def run_service(database_url: str, workers: int, seconds: int, **settings: str) 
         }
 
 
+def run_logged(database_url: str, seconds: int) -> list[WrkResult]:
+    """The reads again with the access line logged for every request (LOG_LEVEL=INFO, JSON),
+    as production logs it, to a file standing in for the log collector."""
+    env = service_env(database_url, LOG_LEVEL="INFO")
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        serve("app.main:create_app", SERVICE_PORT, env, factory=True, log=Path(scratch) / "service.log"),
+    ):
+        api = Api(f"http://127.0.0.1:{SERVICE_PORT}")
+        token = api.bench_user_token(BENCH_EMAIL, BENCH_PASSWORD)
+        auth = {"Authorization": f"Bearer {token}"}
+        product = f"{api.base_url}/products/{api.first_product_id(token)}"
+        listing = f"{api.base_url}/products?limit=20"
+        run_wrk("warm-up", product, seconds=WARM_UP_SECONDS, connections=32, headers=auth)
+        return [
+            run_wrk("get_product_logged", product, seconds=seconds, connections=32, headers=auth),
+            run_wrk("list_products_logged", listing, seconds=seconds, connections=32, headers=auth),
+        ]
+
+
 def run_uncached(database_url: str, seconds: int) -> WrkResult:
     env = service_env(database_url, CACHE_TTL_SECONDS="0")
     with serve("app.main:create_app", SERVICE_PORT, env, factory=True):
@@ -185,6 +205,7 @@ def main() -> None:
         for workers in (int(w) for w in args.workers.split(",")):
             runs[f"{workers} worker{'s' if workers > 1 else ''}"] = run_service(url, workers, args.seconds)
         runs["cache off"] = {"results": [run_uncached(url, args.seconds).as_dict()]}
+        runs["access lines"] = {"results": [result.as_dict() for result in run_logged(url, args.seconds)]}
 
     lines = report(floor, runs)
     print("\n".join(lines))

@@ -26,13 +26,18 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 
 
 
 @contextmanager
-def serve(target: str, port: int, env: dict[str, str], *, workers: int = 1, factory: bool = False) -> Iterator[int]:
-    """Run `uvicorn target` on 127.0.0.1:port; yields the master's pid."""
+def serve(
+    target: str, port: int, env: dict[str, str], *, workers: int = 1, factory: bool = False, log: Path | None = None
+) -> Iterator[int]:
+    """Run `uvicorn target` on 127.0.0.1:port; yields the master's pid. `log` takes its output."""
     command = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", str(workers), "--no-access-log", "--log-level", "warning"]
     if factory:
         command.append("--factory")
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
+    output = log.open("ab") if log is not None else None
+    process = subprocess.Popen(
+        command, cwd=ROOT, env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT if output else None
+    )
     try:
         _wait_until_up(f"http://127.0.0.1:{port}/health" if factory else f"http://127.0.0.1:{port}/", process)
         yield process.pid
@@ -43,6 +48,8 @@ def serve(target: str, port: int, env: dict[str, str], *, workers: int = 1, fact
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if output is not None:
+            output.close()
 
 
 def _children(pid: int) -> list[int]:
