@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_WORKERS ?= auto
 
-.PHONY: help install run test lint typecheck format migrate seed bench clean
+.PHONY: help install run test lint typecheck format migrate seed bench bench-cpu clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -54,3 +54,6 @@ clean: ## Remove the virtualenv, caches and the local SQLite database
 
 bench: $(STAMP) ## Benchmark against a bare FastAPI floor (BENCH_DATABASE_URL for PostgreSQL, SOAK=seconds for a soak)
 	$(BIN)/python -m bench.run $(if $(SOAK),--soak $(SOAK)) $(BENCH_ARGS)
+
+bench-cpu: $(STAMP) ## CPU time per request, the app called in process (steadier than req/s for judging a change)
+	$(BIN)/python -m bench.cpu $(BENCH_ARGS)

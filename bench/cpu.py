@@ -1,0 +1,123 @@
+"""CPU time per request with no network and no load generator: the app called in process.
+
+    python -m bench.cpu [--requests 800] [--rounds 9] [--products 10000]
+
+wrk's req/s on a shared two-core host moves by a third from one run to the next (wrk, the
+databases and the server share the cores). The CPU time this process spends per request,
+calling the ASGI app directly one request after another, moves much less: the smallest of
+several rounds is what a change is judged by. It covers everything the app does for a
+request (middleware, dependencies, the queries' client side, serialization, background
+writers such as the access log and the outbox relay), not uvicorn's HTTP parsing.
+
+Same settings and databases as `make bench` (BENCH_DATABASE_URL, BENCH_REDIS_URL,
+BENCH_RABBITMQ_URL); production settings with the access line off (LOG_LEVEL=WARNING).
+"""
+
+import argparse
+import itertools
+import json
+import os
+import statistics
+import time
+from collections.abc import Callable
+
+import uvloop
+from starlette.types import ASGIApp, Message
+
+from app.core.config import Settings
+from app.main import create_app
+from bench.api import Api
+from bench.run import BENCH_EMAIL, BENCH_PASSWORD, SERVICE_PORT, prepared_database, service_env
+from bench.servers import serve
+
+WARM_UP_REQUESTS = 300
+# (name, method, path and query, body for the n-th request)
+Request = tuple[str, str, str, Callable[[int], bytes]]
+
+
+async def call(app: ASGIApp, method: str, target: str, body: bytes, token: str) -> int:
+    path, _, query = target.partition("?")
+    headers = [(b"host", b"127.0.0.1"), (b"authorization", f"Bearer {token}".encode())]
+    if body:
+        headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", SERVICE_PORT),
+        "state": {},
+    }
+    status = 0
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(scope, receive, send)
+    return status
+
+
+async def measure(requests: list[Request], token: str, count: int, rounds: int) -> dict[str, dict[str, int]]:
+    app = create_app(Settings())  # read from the environment main() set
+    numbers = itertools.count()
+    results = {}
+    async with app.router.lifespan_context(app):
+        for name, method, target, make_body in requests:
+            for _ in range(WARM_UP_REQUESTS):
+                status = await call(app, method, target, make_body(next(numbers)), token)
+                if status >= 300:
+                    raise RuntimeError(f"{name}: {method} {target} answered {status}")
+            per_round = []
+            for _ in range(rounds):
+                bodies = [make_body(next(numbers)) for _ in range(count)]
+                started = time.process_time()
+                for body in bodies:
+                    await call(app, method, target, body, token)
+                per_round.append((time.process_time() - started) / count * 1e6)
+            results[name] = {"min_us": round(min(per_round)), "median_us": round(statistics.median(per_round))}
+            print(f"{name:<24}{results[name]['min_us']:>8} us{results[name]['median_us']:>10} us")
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=800, help="Requests per round")
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--products", type=int, default=10_000)
+    args = parser.parse_args()
+    run = os.urandom(4).hex()
+
+    def product(number: int) -> bytes:
+        values = {"sku": f"CPU-{run}-{number}", "name": "Bench product", "price": "19.99", "stock": 5}
+        return json.dumps(values).encode()
+
+    with prepared_database(args.products) as url:
+        env = service_env(url)
+        with serve("app.main:create_app", SERVICE_PORT, env, factory=True):
+            api = Api(f"http://127.0.0.1:{SERVICE_PORT}")
+            token = api.bench_user_token(BENCH_EMAIL, BENCH_PASSWORD)
+            product_id = api.first_product_id(token)
+        os.environ.update(env)
+        requests: list[Request] = [
+            ("get_product", "GET", f"/products/{product_id}", lambda _: b""),
+            ("list_products_cached", "GET", "/products?limit=20", lambda _: b""),
+            ("create_product", "POST", "/products", product),
+        ]
+        print(f"{'scenario':<24}{'min':>11}{'median':>13}   (CPU per request, {args.rounds} rounds of {args.requests})")
+        uvloop.run(measure(requests, token, args.requests, args.rounds))
+
+
+if __name__ == "__main__":
+    main()
