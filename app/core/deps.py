@@ -1,6 +1,7 @@
 """One `Annotated` alias per cross-cutting dependency."""
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -18,8 +19,10 @@ async def get_app_settings(request: Request) -> Settings:
 READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    # Only closes the session: services commit inside their own call (app.core.database.transaction).
+@asynccontextmanager
+async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session for this request: read-only for GET and HEAD. Services commit inside their
+    own calls (app.core.database.transaction); this only closes it."""
     state = request.app.state
     factory = state.read_session_factory if request.method in READ_ONLY_METHODS else state.session_factory
     session = factory()
@@ -27,9 +30,14 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
     finally:
         # A session holds a connection only inside a transaction: one that never began one
-        # (a cached list, a request refused before its query) has nothing to give back.
+        # (a request refused before its query) has nothing to give back.
         if session.in_transaction():
             await session.close()
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request_session(request) as session:
+        yield session
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

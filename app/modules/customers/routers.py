@@ -15,21 +15,20 @@ from app.modules.customers.service import CustomerService
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
-ListCache = Annotated[CachedList, Depends(cached_list("customers"))]
+ListCache = Annotated[CachedList[CustomerService], Depends(cached_list("customers", service_for(CustomerService)))]
 Service = Annotated[CustomerService, Depends(service_for(CustomerService))]
 Sort = Annotated[list[SortField], Depends(sort_by("id", "name", "email", "company", "created_at", "updated_at"))]
 
 
 @router.get("", response_model=list[CustomerRead], dependencies=[require("customers", "read")])
 async def list_customers(
-    service: Service,
     pagination: PaginationDep,
     sort: Sort,
     filters: Annotated[CustomerFilters, Query()],
     cache: ListCache,
 ) -> object:
     """List customers, filtered by text and company."""
-    return await cache.respond(pagination, sort, lambda: service.search(pagination, sort, filters))
+    return await cache.respond(pagination, sort, lambda service: service.search(pagination, sort, filters))
 
 
 @router.post(

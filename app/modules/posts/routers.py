@@ -15,23 +15,23 @@ from app.modules.posts.service import PostService
 
 router = APIRouter(prefix="/posts", tags=["posts"])
 
-ListCache = Annotated[CachedList, Depends(cached_list("posts"))]
+ListCache = Annotated[CachedList[PostService], Depends(cached_list("posts", service_for(PostService)))]
 Service = Annotated[PostService, Depends(service_for(PostService))]
 Sort = Annotated[list[SortField], Depends(sort_by("id", "title", "user_id", "created_at", "updated_at"))]
 
 
 @router.get("", response_model=list[PostRead], dependencies=[require("posts", "read")])
 async def list_posts(
-    service: Service, pagination: PaginationDep, sort: Sort, filters: Annotated[PostFilters, Query()], cache: ListCache
+    pagination: PaginationDep, sort: Sort, filters: Annotated[PostFilters, Query()], cache: ListCache
 ) -> object:
     """List posts, optionally one user's."""
-    return await cache.respond(pagination, sort, lambda: service.search(pagination, sort, filters))
+    return await cache.respond(pagination, sort, lambda service: service.search(pagination, sort, filters))
 
 
 @router.get("/stats", response_model=list[PostCount], dependencies=[require("posts", "read")])
-async def post_stats(service: Service, pagination: PaginationDep, cache: ListCache) -> object:
+async def post_stats(pagination: PaginationDep, cache: ListCache) -> object:
     """Posts per user, most first (users without posts are not listed)."""
-    return await cache.respond(pagination, [], lambda: service.stats(pagination))
+    return await cache.respond(pagination, [], lambda service: service.stats(pagination))
 
 
 @router.post(

@@ -15,21 +15,20 @@ from app.modules.products.service import ProductService
 
 router = APIRouter(prefix="/products", tags=["products"])
 
-ListCache = Annotated[CachedList, Depends(cached_list("products"))]
+ListCache = Annotated[CachedList[ProductService], Depends(cached_list("products", service_for(ProductService)))]
 Service = Annotated[ProductService, Depends(service_for(ProductService))]
 Sort = Annotated[list[SortField], Depends(sort_by("id", "sku", "name", "price", "stock", "created_at", "updated_at"))]
 
 
 @router.get("", response_model=list[ProductRead], dependencies=[require("products", "read")])
 async def list_products(
-    service: Service,
     pagination: PaginationDep,
     sort: Sort,
     filters: Annotated[ProductFilters, Query()],
     cache: ListCache,
 ) -> object:
     """List products, filtered by text, price range and availability."""
-    return await cache.respond(pagination, sort, lambda: service.search(pagination, sort, filters))
+    return await cache.respond(pagination, sort, lambda service: service.search(pagination, sort, filters))
 
 
 @router.post(

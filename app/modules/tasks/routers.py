@@ -15,7 +15,7 @@ from app.modules.tasks.service import TaskService
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
-ListCache = Annotated[CachedList, Depends(cached_list("tasks"))]
+ListCache = Annotated[CachedList[TaskService], Depends(cached_list("tasks", service_for(TaskService)))]
 Service = Annotated[TaskService, Depends(service_for(TaskService))]
 Sort = Annotated[
     list[SortField], Depends(sort_by("id", "title", "status", "priority", "due_date", "created_at", "updated_at"))
@@ -24,10 +24,10 @@ Sort = Annotated[
 
 @router.get("", response_model=list[TaskRead], dependencies=[require("tasks", "read")])
 async def list_tasks(
-    service: Service, pagination: PaginationDep, sort: Sort, filters: Annotated[TaskFilters, Query()], cache: ListCache
+    pagination: PaginationDep, sort: Sort, filters: Annotated[TaskFilters, Query()], cache: ListCache
 ) -> object:
     """List tasks, filtered by status, priority, assignee, customer and due date."""
-    return await cache.respond(pagination, sort, lambda: service.search(pagination, sort, filters))
+    return await cache.respond(pagination, sort, lambda service: service.search(pagination, sort, filters))
 
 
 @router.post(

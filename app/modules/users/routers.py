@@ -16,19 +16,18 @@ from app.modules.users.service import UserService
 router = APIRouter(prefix="/users", tags=["users"])
 
 Sort = Annotated[list[SortField], Depends(sort_by("id", "email", "name", "surname", "created_at", "updated_at"))]
-ListCache = Annotated[CachedList, Depends(cached_list("users"))]
+ListCache = Annotated[CachedList[UserService], Depends(cached_list("users", service_for(UserService)))]
 Service = Annotated[UserService, Depends(service_for(UserService))]
 
 
 @router.get("", response_model=list[UserRead], dependencies=[require("users", "read")])
-async def list_users(service: Service, pagination: PaginationDep, sort: Sort, cache: ListCache) -> object:
+async def list_users(pagination: PaginationDep, sort: Sort, cache: ListCache) -> object:
     """List users."""
-    return await cache.respond(pagination, sort, lambda: service.list(pagination, sort))
+    return await cache.respond(pagination, sort, lambda service: service.list(pagination, sort))
 
 
 @router.get("/search", response_model=list[UserRead], dependencies=[require("users", "read")])
 async def search_users(
-    service: Service,
     pagination: PaginationDep,
     sort: Sort,
     cache: ListCache,
@@ -36,7 +35,7 @@ async def search_users(
     created_after: Annotated[UTCDatetime | None, Query(description="A date or an ISO 8601 datetime")] = None,
 ) -> object:
     """Search users by name and creation time."""
-    return await cache.respond(pagination, sort, lambda: service.search(pagination, sort, name, created_after))
+    return await cache.respond(pagination, sort, lambda service: service.search(pagination, sort, name, created_after))
 
 
 @router.get("/stats", response_model=UserStats, dependencies=[require("users", "read")])
