@@ -26,9 +26,7 @@ from starlette.types import ASGIApp, Message
 
 from app.core.config import Settings
 from app.main import create_app
-from bench.api import Api
-from bench.run import BENCH_EMAIL, BENCH_PASSWORD, SERVICE_PORT, prepared_database, service_env
-from bench.servers import serve
+from bench.run import SERVICE_PORT, prepared_database, service, service_env
 
 WARM_UP_REQUESTS = 300
 # (name, method, path and query, body for the n-th request)
@@ -69,10 +67,9 @@ async def call(app: ASGIApp, method: str, target: str, body: bytes, token: str) 
     return status
 
 
-async def measure(requests: list[Request], token: str, count: int, rounds: int) -> dict[str, dict[str, int]]:
+async def measure(requests: list[Request], token: str, count: int, rounds: int) -> None:
     app = create_app(Settings())  # read from the environment main() set
     numbers = itertools.count()
-    results = {}
     async with app.router.lifespan_context(app):
         for name, method, target, make_body in requests:
             for _ in range(WARM_UP_REQUESTS):
@@ -86,9 +83,7 @@ async def measure(requests: list[Request], token: str, count: int, rounds: int) 
                 for body in bodies:
                     await call(app, method, target, body, token)
                 per_round.append((time.process_time() - started) / count * 1e6)
-            results[name] = {"min_us": round(min(per_round)), "median_us": round(statistics.median(per_round))}
-            print(f"{name:<24}{results[name]['min_us']:>8} us{results[name]['median_us']:>10} us")
-    return results
+            print(f"{name:<24}{round(min(per_round)):>8} us{round(statistics.median(per_round)):>10} us")
 
 
 def main() -> None:
@@ -105,9 +100,7 @@ def main() -> None:
 
     with prepared_database(args.products) as url:
         env = service_env(url)
-        with serve("app.main:create_app", SERVICE_PORT, env, factory=True):
-            api = Api(f"http://127.0.0.1:{SERVICE_PORT}")
-            token = api.bench_user_token(BENCH_EMAIL, BENCH_PASSWORD)
+        with service(env) as (api, token, _):
             product_id = api.first_product_id(token)
         os.environ.update(env)
         requests: list[Request] = [

@@ -108,11 +108,17 @@ def scenarios(api: Api, seconds: int, token: str) -> list[WrkResult]:
     ]
 
 
+@contextmanager
+def service(env: dict[str, str], *, workers: int = 1, log: Path | None = None) -> Iterator[tuple[Api, str, int]]:
+    """The service up on SERVICE_PORT with `env`: its API, the bench caller's token, the master's pid."""
+    with serve("app.main:create_app", SERVICE_PORT, env, workers=workers, factory=True, log=log) as pid:
+        api = Api(f"http://127.0.0.1:{SERVICE_PORT}")
+        yield api, api.bench_user_token(BENCH_EMAIL, BENCH_PASSWORD), pid
+
+
 def run_service(database_url: str, workers: int, seconds: int, **settings: str) -> dict[str, Any]:
     env = service_env(database_url, WORKERS=str(workers), **settings)
-    with serve("app.main:create_app", SERVICE_PORT, env, workers=workers, factory=True) as pid:
-        api = Api(f"http://127.0.0.1:{SERVICE_PORT}")
-        token = api.bench_user_token(BENCH_EMAIL, BENCH_PASSWORD)
+    with service(env, workers=workers) as (api, token, pid):
         results = scenarios(api, seconds, token)
         time.sleep(SETTLE_SECONDS)
         return {
@@ -128,10 +134,8 @@ def run_logged(database_url: str, seconds: int) -> list[WrkResult]:
     env = service_env(database_url, LOG_LEVEL="INFO")
     with (
         tempfile.TemporaryDirectory() as scratch,
-        serve("app.main:create_app", SERVICE_PORT, env, factory=True, log=Path(scratch) / "service.log"),
+        service(env, log=Path(scratch) / "service.log") as (api, token, _),
     ):
-        api = Api(f"http://127.0.0.1:{SERVICE_PORT}")
-        token = api.bench_user_token(BENCH_EMAIL, BENCH_PASSWORD)
         auth = {"Authorization": f"Bearer {token}"}
         product = f"{api.base_url}/products/{api.first_product_id(token)}"
         listing = f"{api.base_url}/products?limit=20"
@@ -144,9 +148,7 @@ def run_logged(database_url: str, seconds: int) -> list[WrkResult]:
 
 def run_uncached(database_url: str, seconds: int) -> WrkResult:
     env = service_env(database_url, CACHE_TTL_SECONDS="0")
-    with serve("app.main:create_app", SERVICE_PORT, env, factory=True):
-        api = Api(f"http://127.0.0.1:{SERVICE_PORT}")
-        token = api.bench_user_token(BENCH_EMAIL, BENCH_PASSWORD)
+    with service(env) as (api, token, _):
         auth = {"Authorization": f"Bearer {token}"}
         url = f"{api.base_url}/products?limit=20"
         run_wrk("warm-up", url, seconds=WARM_UP_SECONDS, connections=32, headers=auth)

@@ -115,8 +115,9 @@ def cached_list(
     """A dependency: the list cache of a route whose results come from the `namespace` table,
     loaded on a miss by the service `build_service` makes.
 
-    Not a `SessionDep` and a service dependency on the route: FastAPI would open and close
-    them for every request, a tenth of what a hit costs, though a hit uses neither.
+    The route takes neither a session nor a service of its own: as dependencies, FastAPI
+    would build and close them on every request (a tenth of what a hit costs), though a hit
+    uses neither.
     """
     namespaces = (namespace,)
     register_namespaces(namespaces)
