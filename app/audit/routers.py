@@ -1,12 +1,12 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 
 from app.audit.schemas import AccessFilters, AccessLogRead, AuditChangeRead, ChangeFilters
 from app.audit.service import AuditService
 from app.auth.dependencies import require
-from app.core.deps import PaginationDep, SessionDep
-from app.core.pagination import SortField, sort_by
+from app.core.deps import SessionDep
+from app.core.pagination import ListQuery, list_query
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -17,20 +17,29 @@ async def get_audit_service(session: SessionDep) -> AuditService:
 
 Service = Annotated[AuditService, Depends(get_audit_service)]
 # Newest first unless asked otherwise; `id` breaks ties between rows of the same instant.
-Sort = Annotated[list[SortField], Depends(sort_by("created_at", "id", default="-created_at,-id"))]
+changes_query = list_query(ChangeFilters, sortable=("created_at", "id"), default_sort="-created_at,-id")
+ChangesQuery = Annotated[ListQuery[ChangeFilters], Depends(changes_query)]
+access_query = list_query(AccessFilters, sortable=("created_at", "id"), default_sort="-created_at,-id")
+AccessQuery = Annotated[ListQuery[AccessFilters], Depends(access_query)]
 
 
-@router.get("/changes", response_model=list[AuditChangeRead], dependencies=[require("audit", "read")])
-async def list_changes(
-    service: Service, pagination: PaginationDep, sort: Sort, query: Annotated[ChangeFilters, Query()]
-) -> object:
+@router.get(
+    "/changes",
+    response_model=list[AuditChangeRead],
+    dependencies=[require("audit", "read")],
+    openapi_extra=changes_query.openapi,
+)
+async def list_changes(service: Service, query: ChangesQuery) -> object:
     """Row changes (INSERT, UPDATE, DELETE) of audited tables, newest first."""
-    return pagination.respond(await service.list_changes(query, pagination, sort))
+    return query.pagination.respond(await service.list_changes(query.filters, query.pagination, query.sort))
 
 
-@router.get("/access", response_model=list[AccessLogRead], dependencies=[require("audit", "read")])
-async def list_access(
-    service: Service, pagination: PaginationDep, sort: Sort, query: Annotated[AccessFilters, Query()]
-) -> object:
+@router.get(
+    "/access",
+    response_model=list[AccessLogRead],
+    dependencies=[require("audit", "read")],
+    openapi_extra=access_query.openapi,
+)
+async def list_access(service: Service, query: AccessQuery) -> object:
     """HTTP requests served (all but /health* and /metrics), newest first."""
-    return pagination.respond(await service.list_access(query, pagination, sort))
+    return query.pagination.respond(await service.list_access(query.filters, query.pagination, query.sort))

@@ -8,7 +8,6 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
-from app.core.pagination import Pagination, get_pagination
 
 
 async def get_app_settings(request: Request) -> Settings:
@@ -45,4 +44,3 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 # its pooled connection goes back for the next request instead of waiting out the send
 # (with more requests in flight than connections, that wait starved some requests for a second).
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
-PaginationDep = Annotated[Pagination, Depends(get_pagination)]

@@ -4,8 +4,8 @@ A route opts in with one dependency and one call:
 
     UsersCache = Annotated[CachedList[UserService], Depends(cached_list("users", service_for(UserService)))]
 
-    async def list_users(..., cache: UsersCache) -> object:
-        return await cache.respond(pagination, sort, lambda service: service.list(pagination, sort))
+    async def list_users(query: UsersQuery, cache: UsersCache) -> object:
+        return await cache.respond(query, lambda service: service.list(query.pagination, query.sort))
 
 Lists are the same for every caller allowed to see them, so the key is the query alone,
 taken after the route's permission dependencies have passed. The service, and the
@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.cache import ListCache, register_namespaces
 from app.core.deps import request_session
-from app.core.pagination import Page, Pagination, SortField
+from app.core.pagination import ListQuery, Page, Pagination, SortField
 
 ServiceT = TypeVar("ServiceT")
 CACHED_HEADERS = ("X-Total-Count", "X-Total-Count-Exact", "Link")
@@ -51,11 +51,10 @@ class CachedList(Generic[ServiceT]):
         self.namespaces = namespaces
         self.build_service = build_service
 
-    async def respond(
-        self, pagination: Pagination, sort: Sequence[SortField], load: Callable[[ServiceT], Awaitable[Page[Any]]]
-    ) -> Response:
+    async def respond(self, query: ListQuery[Any], load: Callable[[ServiceT], Awaitable[Page[Any]]]) -> Response:
         """The cached response for this query, or the page `load(service)` returns, serialized and stored."""
-        lookup = await self.cache.lookup(self.namespaces, self.query_digest(pagination, sort))
+        pagination = query.pagination
+        lookup = await self.cache.lookup(self.namespaces, self.query_digest(pagination, query.sort))
         if lookup is not None and lookup.value is not None:
             headers, body = _decode(lookup.value)
             return self._response(headers, body, "HIT")

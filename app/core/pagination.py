@@ -1,10 +1,12 @@
 """Pagination (skip/limit or page/per_page), sorting and the headers every list returns."""
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from fastapi import Query, Request, Response
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, ValidationError, create_model
 
 from app.core.errors import ValidationFailed
 
@@ -79,13 +81,98 @@ class Pagination:
         return str(url.include_query_params(skip=skip, limit=self.limit))
 
 
-async def get_pagination(
-    request: Request,
-    response: Response,
-    skip: Annotated[int | None, Query(ge=0, le=MAX_OFFSET, description="Rows to skip")] = None,
-    limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT, description="Rows to return")] = None,
-    page: Annotated[int | None, Query(ge=1, le=MAX_PAGE, description="Page number, from 1")] = None,
-    per_page: Annotated[int | None, Query(ge=1, le=MAX_LIMIT, description="Rows per page")] = None,
+class NoFilters(BaseModel):
+    """The filters of a list that takes none."""
+
+
+FiltersT = TypeVar("FiltersT", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery(Generic[FiltersT]):
+    """What a list request asks for: a window, an order and the route's filters."""
+
+    pagination: Pagination
+    sort: list[SortField]
+    filters: FiltersT
+
+
+_WINDOW_FIELDS: dict[str, Any] = {
+    "skip": (int | None, Field(default=None, ge=0, le=MAX_OFFSET, description="Rows to skip")),
+    "limit": (int | None, Field(default=None, ge=1, le=MAX_LIMIT, description="Rows to return")),
+    "page": (int | None, Field(default=None, ge=1, le=MAX_PAGE, description="Page number, from 1")),
+    "per_page": (int | None, Field(default=None, ge=1, le=MAX_LIMIT, description="Rows per page")),
+}
+
+
+class ListQueryParser(Generic[FiltersT]):
+    """A list route's dependency: its whole query string (window, sort, filters) validated in
+    one pass of a single model, then split into a `ListQuery`.
+
+    FastAPI would extract and validate each query parameter on its own, inspecting its
+    annotation on every request: for a list's nine parameters that was a third of what a
+    cached list costs. Declared this way, the parameters are not in the route's signature,
+    so the route documents them with `openapi_extra=parser.openapi`. Errors keep FastAPI's
+    shape (a 422 with `loc: ["query", name]`).
+    """
+
+    def __init__(self, filters: type[FiltersT], sortable: Sequence[str], default_sort: str) -> None:
+        fields = dict(_WINDOW_FIELDS)
+        if sortable:
+            description = f"Comma-separated, '-' for descending: {', '.join(sortable)}"
+            fields["sort"] = (str | None, Field(default=None, max_length=200, description=description))
+        # A subclass of the filters model, so the filters' own validators run too.
+        self.model = create_model(f"{filters.__name__}Query", __base__=filters, **fields)
+        self.filters = filters
+        self.sortable = tuple(sortable)
+        self.default_sort = default_sort
+        parameters = _query_parameters(self.model)
+        window = [parameter for parameter in parameters if parameter["name"] in fields]  # listed first, as on a URL
+        self.openapi: dict[str, Any] = {"parameters": window + [p for p in parameters if p not in window]}
+
+    async def __call__(self, request: Request, response: Response) -> ListQuery[FiltersT]:
+        try:
+            params = self.model.model_validate(request.query_params)
+        except ValidationError as exc:
+            errors = [{**error, "loc": ("query", *error["loc"])} for error in exc.errors(include_url=False)]
+            raise RequestValidationError(errors) from None
+        values = vars(params)
+        pagination = _window(request, response, values["skip"], values["limit"], values["page"], values["per_page"])
+        sort = self._sort(values.get("sort")) if self.sortable else []
+        # Validated already: the filters are built from their values without a second pass.
+        names = self.filters.model_fields
+        filters = self.filters.model_construct(
+            params.model_fields_set & names.keys(), **{name: values[name] for name in names}
+        )
+        return ListQuery(pagination, sort, filters)
+
+    def _sort(self, sort: str | None) -> list[SortField]:
+        """`sort=name,-created_at` against the route's whitelist of fields."""
+        fields = []
+        for raw in (self.default_sort if sort is None else sort).split(","):
+            token = raw.strip()
+            name = token.removeprefix("-")
+            if name not in self.sortable:
+                raise ValidationFailed(
+                    f"Cannot sort by '{name}'",
+                    details=[
+                        {"loc": ["query", "sort"], "msg": f"allowed: {', '.join(self.sortable)}", "type": "value_error"}
+                    ],
+                )
+            fields.append(SortField(name, token.startswith("-")))
+        return fields
+
+
+def list_query(
+    filters: type[FiltersT], *, sortable: Sequence[str] = (), default_sort: str = "id"
+) -> ListQueryParser[FiltersT]:
+    """The dependency parsing a list's query: skip/limit or page/per_page, `sort` over the
+    `sortable` fields (none: no `sort` parameter), and the fields of `filters` (`NoFilters`)."""
+    return ListQueryParser(filters, sortable, default_sort)
+
+
+def _window(
+    request: Request, response: Response, skip: int | None, limit: int | None, page: int | None, per_page: int | None
 ) -> Pagination:
     if (page is not None or per_page is not None) and (skip is not None or limit is not None):
         raise ValidationFailed(
@@ -98,26 +185,26 @@ async def get_pagination(
     return Pagination(request, response, skip or 0, limit or 10, page_style=False)
 
 
-def sort_by(*allowed: str, default: str = "id") -> Callable[..., Awaitable[list[SortField]]]:
-    """A dependency parsing `sort=name,-created_at` against a whitelist of fields."""
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """OpenAPI's description of a model's fields as optional query parameters, as FastAPI writes them."""
+    schema = model.model_json_schema()
+    definitions = schema.get("$defs", {})
+    parameters = []
+    for name, field_schema in schema["properties"].items():
+        field_schema = _inlined(field_schema, definitions)
+        parameter: dict[str, Any] = {"name": name, "in": "query", "required": name in schema.get("required", ())}
+        if "description" in field_schema:
+            parameter["description"] = field_schema["description"]
+        parameters.append({**parameter, "schema": field_schema})
+    return parameters
 
-    async def parse_sort(
-        sort: Annotated[
-            str | None, Query(max_length=200, description=f"Comma-separated, '-' for descending: {', '.join(allowed)}")
-        ] = None,
-    ) -> list[SortField]:
-        fields = []
-        for raw in (default if sort is None else sort).split(","):
-            token = raw.strip()
-            name = token.removeprefix("-")
-            if name not in allowed:
-                raise ValidationFailed(
-                    f"Cannot sort by '{name}'",
-                    details=[
-                        {"loc": ["query", "sort"], "msg": f"allowed: {', '.join(allowed)}", "type": "value_error"}
-                    ],
-                )
-            fields.append(SortField(name, token.startswith("-")))
-        return fields
 
-    return parse_sort
+def _inlined(schema: Any, definitions: dict[str, Any]) -> Any:
+    """`schema` with its `$ref`s to the model's own definitions (enums) replaced by what they name."""
+    if isinstance(schema, list):
+        return [_inlined(item, definitions) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if "$ref" in schema:
+        return _inlined(definitions[schema["$ref"].rsplit("/", 1)[-1]], definitions)
+    return {key: _inlined(value, definitions) for key, value in schema.items()}

@@ -144,6 +144,28 @@ async def test_out_of_bounds_is_422(client: httpx.AsyncClient, params: dict[str,
     assert [item["loc"] for item in response.json()["details"]] == [["query", field]]
 
 
+async def test_every_invalid_parameter_is_named_at_once(client: httpx.AsyncClient) -> None:
+    response = await client.get("/products", params={"limit": 0, "min_price": "cheap", "q": "x" * 201, "other": "1"})
+
+    assert response.status_code == 422
+    locs = sorted(item["loc"] for item in response.json()["details"])
+    assert locs == [["query", "limit"], ["query", "min_price"], ["query", "q"]]
+
+
+async def test_a_lists_query_parameters_are_documented(anon_client: httpx.AsyncClient) -> None:
+    operation = (await anon_client.get("/openapi.json")).json()["paths"]["/tasks"]["get"]
+
+    parameters = {parameter["name"]: parameter for parameter in operation["parameters"]}
+    window = ["skip", "limit", "page", "per_page", "sort"]
+    assert list(parameters) == [*window, "status", "priority", "assignee_id", "customer_id", "due_before"]
+    assert all(parameter["in"] == "query" and not parameter["required"] for parameter in parameters.values())
+    assert parameters["limit"]["description"] == "Rows to return"
+    assert {"type": "integer", "minimum": 1, "maximum": 100} in parameters["limit"]["schema"]["anyOf"]
+    assert {"type": "string", "enum": ["todo", "in_progress", "done"], "title": "TaskStatus"} in parameters["status"][
+        "schema"
+    ]["anyOf"]
+
+
 @pytest.mark.parametrize("params", [{"skip": MAX_OFFSET}, {"page": MAX_PAGE, "per_page": 100}])
 async def test_largest_offset_is_an_empty_page(client: httpx.AsyncClient, params: dict[str, int]) -> None:
     response = await client.get("/users", params=params)

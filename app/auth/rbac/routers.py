@@ -15,9 +15,8 @@ from app.auth.rbac.schemas import (
     UserWithRoles,
 )
 from app.auth.rbac.service import RoleService, module_catalogue
-from app.core.deps import PaginationDep
 from app.core.http import IfMatch, location, with_etag
-from app.core.pagination import SortField, sort_by
+from app.core.pagination import ListQuery, NoFilters, list_query
 from app.core.schemas import Id
 from app.modules.users.service import UserService
 
@@ -25,7 +24,8 @@ router = APIRouter(tags=["rbac"])
 
 Service = Annotated[RoleService, Depends(service_for(RoleService))]
 Users = Annotated[UserService, Depends(service_for(UserService))]
-Sort = Annotated[list[SortField], Depends(sort_by("id", "name", "created_at", "updated_at"))]
+roles_query = list_query(NoFilters, sortable=("id", "name", "created_at", "updated_at"))
+Query = Annotated[ListQuery[NoFilters], Depends(roles_query)]
 
 
 @router.get("/rbac/modules", response_model=list[ModuleActions], dependencies=[require("roles", "read")])
@@ -34,10 +34,12 @@ async def list_modules() -> object:
     return module_catalogue()
 
 
-@router.get("/roles", response_model=list[RoleRead], dependencies=[require("roles", "read")])
-async def list_roles(service: Service, pagination: PaginationDep, sort: Sort) -> object:
+@router.get(
+    "/roles", response_model=list[RoleRead], dependencies=[require("roles", "read")], openapi_extra=roles_query.openapi
+)
+async def list_roles(service: Service, query: Query) -> object:
     """List roles with their effective permissions."""
-    return pagination.respond(await service.list_read(pagination, sort))
+    return query.pagination.respond(await service.list_read(query.pagination, query.sort))
 
 
 @router.post(

@@ -1,13 +1,12 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from sqlalchemy import Row
 
 from app.auth.dependencies import require, service_for
-from app.core.deps import PaginationDep
 from app.core.http import IfMatch, location, with_etag
 from app.core.list_cache import CachedList, cached_list
-from app.core.pagination import SortField, sort_by
+from app.core.pagination import ListQuery, list_query
 from app.core.schemas import Id
 from app.modules.customers.models import Customer
 from app.modules.customers.schemas import CustomerCreate, CustomerFilters, CustomerRead, CustomerReplace, CustomerUpdate
@@ -17,18 +16,19 @@ router = APIRouter(prefix="/customers", tags=["customers"])
 
 ListCache = Annotated[CachedList[CustomerService], Depends(cached_list("customers", service_for(CustomerService)))]
 Service = Annotated[CustomerService, Depends(service_for(CustomerService))]
-Sort = Annotated[list[SortField], Depends(sort_by("id", "name", "email", "company", "created_at", "updated_at"))]
+customers_query = list_query(CustomerFilters, sortable=("id", "name", "email", "company", "created_at", "updated_at"))
+Query = Annotated[ListQuery[CustomerFilters], Depends(customers_query)]
 
 
-@router.get("", response_model=list[CustomerRead], dependencies=[require("customers", "read")])
-async def list_customers(
-    pagination: PaginationDep,
-    sort: Sort,
-    filters: Annotated[CustomerFilters, Query()],
-    cache: ListCache,
-) -> object:
+@router.get(
+    "",
+    response_model=list[CustomerRead],
+    dependencies=[require("customers", "read")],
+    openapi_extra=customers_query.openapi,
+)
+async def list_customers(query: Query, cache: ListCache) -> object:
     """List customers, filtered by text and company."""
-    return await cache.respond(pagination, sort, lambda service: service.search(pagination, sort, filters))
+    return await cache.respond(query, lambda service: service.search(query.pagination, query.sort, query.filters))
 
 
 @router.post(

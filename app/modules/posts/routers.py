@@ -1,13 +1,12 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from sqlalchemy import Row
 
 from app.auth.dependencies import require, service_for
-from app.core.deps import PaginationDep
 from app.core.http import IfMatch, location, with_etag
 from app.core.list_cache import CachedList, cached_list
-from app.core.pagination import SortField, sort_by
+from app.core.pagination import ListQuery, NoFilters, list_query
 from app.core.schemas import Id
 from app.modules.posts.models import Post
 from app.modules.posts.schemas import PostCount, PostCreate, PostFilters, PostRead, PostReplace, PostUpdate
@@ -17,21 +16,29 @@ router = APIRouter(prefix="/posts", tags=["posts"])
 
 ListCache = Annotated[CachedList[PostService], Depends(cached_list("posts", service_for(PostService)))]
 Service = Annotated[PostService, Depends(service_for(PostService))]
-Sort = Annotated[list[SortField], Depends(sort_by("id", "title", "user_id", "created_at", "updated_at"))]
+posts_query = list_query(PostFilters, sortable=("id", "title", "user_id", "created_at", "updated_at"))
+Query = Annotated[ListQuery[PostFilters], Depends(posts_query)]
+stats_query = list_query(NoFilters)
+StatsQuery = Annotated[ListQuery[NoFilters], Depends(stats_query)]
 
 
-@router.get("", response_model=list[PostRead], dependencies=[require("posts", "read")])
-async def list_posts(
-    pagination: PaginationDep, sort: Sort, filters: Annotated[PostFilters, Query()], cache: ListCache
-) -> object:
+@router.get(
+    "", response_model=list[PostRead], dependencies=[require("posts", "read")], openapi_extra=posts_query.openapi
+)
+async def list_posts(query: Query, cache: ListCache) -> object:
     """List posts, optionally one user's."""
-    return await cache.respond(pagination, sort, lambda service: service.search(pagination, sort, filters))
+    return await cache.respond(query, lambda service: service.search(query.pagination, query.sort, query.filters))
 
 
-@router.get("/stats", response_model=list[PostCount], dependencies=[require("posts", "read")])
-async def post_stats(pagination: PaginationDep, cache: ListCache) -> object:
+@router.get(
+    "/stats",
+    response_model=list[PostCount],
+    dependencies=[require("posts", "read")],
+    openapi_extra=stats_query.openapi,
+)
+async def post_stats(query: StatsQuery, cache: ListCache) -> object:
     """Posts per user, most first (users without posts are not listed)."""
-    return await cache.respond(pagination, [], lambda service: service.stats(pagination))
+    return await cache.respond(query, lambda service: service.stats(query.pagination))
 
 
 @router.post(

@@ -1,13 +1,12 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from sqlalchemy import Row
 
 from app.auth.dependencies import require, service_for
-from app.core.deps import PaginationDep
 from app.core.http import IfMatch, location, with_etag
 from app.core.list_cache import CachedList, cached_list
-from app.core.pagination import SortField, sort_by
+from app.core.pagination import ListQuery, list_query
 from app.core.schemas import Id
 from app.modules.products.models import Product
 from app.modules.products.schemas import ProductCreate, ProductFilters, ProductRead, ProductReplace, ProductUpdate
@@ -17,18 +16,21 @@ router = APIRouter(prefix="/products", tags=["products"])
 
 ListCache = Annotated[CachedList[ProductService], Depends(cached_list("products", service_for(ProductService)))]
 Service = Annotated[ProductService, Depends(service_for(ProductService))]
-Sort = Annotated[list[SortField], Depends(sort_by("id", "sku", "name", "price", "stock", "created_at", "updated_at"))]
+products_query = list_query(
+    ProductFilters, sortable=("id", "sku", "name", "price", "stock", "created_at", "updated_at")
+)
+Query = Annotated[ListQuery[ProductFilters], Depends(products_query)]
 
 
-@router.get("", response_model=list[ProductRead], dependencies=[require("products", "read")])
-async def list_products(
-    pagination: PaginationDep,
-    sort: Sort,
-    filters: Annotated[ProductFilters, Query()],
-    cache: ListCache,
-) -> object:
+@router.get(
+    "",
+    response_model=list[ProductRead],
+    dependencies=[require("products", "read")],
+    openapi_extra=products_query.openapi,
+)
+async def list_products(query: Query, cache: ListCache) -> object:
     """List products, filtered by text, price range and availability."""
-    return await cache.respond(pagination, sort, lambda service: service.search(pagination, sort, filters))
+    return await cache.respond(query, lambda service: service.search(query.pagination, query.sort, query.filters))
 
 
 @router.post(

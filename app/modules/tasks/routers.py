@@ -1,13 +1,12 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from sqlalchemy import Row
 
 from app.auth.dependencies import require, service_for
-from app.core.deps import PaginationDep
 from app.core.http import IfMatch, location, with_etag
 from app.core.list_cache import CachedList, cached_list
-from app.core.pagination import SortField, sort_by
+from app.core.pagination import ListQuery, list_query
 from app.core.schemas import Id
 from app.modules.tasks.models import Task
 from app.modules.tasks.schemas import TaskCreate, TaskFilters, TaskRead, TaskReplace, TaskUpdate
@@ -17,17 +16,18 @@ router = APIRouter(prefix="/tasks", tags=["tasks"])
 
 ListCache = Annotated[CachedList[TaskService], Depends(cached_list("tasks", service_for(TaskService)))]
 Service = Annotated[TaskService, Depends(service_for(TaskService))]
-Sort = Annotated[
-    list[SortField], Depends(sort_by("id", "title", "status", "priority", "due_date", "created_at", "updated_at"))
-]
+tasks_query = list_query(
+    TaskFilters, sortable=("id", "title", "status", "priority", "due_date", "created_at", "updated_at")
+)
+Query = Annotated[ListQuery[TaskFilters], Depends(tasks_query)]
 
 
-@router.get("", response_model=list[TaskRead], dependencies=[require("tasks", "read")])
-async def list_tasks(
-    pagination: PaginationDep, sort: Sort, filters: Annotated[TaskFilters, Query()], cache: ListCache
-) -> object:
+@router.get(
+    "", response_model=list[TaskRead], dependencies=[require("tasks", "read")], openapi_extra=tasks_query.openapi
+)
+async def list_tasks(query: Query, cache: ListCache) -> object:
     """List tasks, filtered by status, priority, assignee, customer and due date."""
-    return await cache.respond(pagination, sort, lambda service: service.search(pagination, sort, filters))
+    return await cache.respond(query, lambda service: service.search(query.pagination, query.sort, query.filters))
 
 
 @router.post(

@@ -1,41 +1,48 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from sqlalchemy import Row
 
 from app.auth.dependencies import require, service_for
-from app.core.deps import PaginationDep
 from app.core.http import IfMatch, location, with_etag
 from app.core.list_cache import CachedList, cached_list
-from app.core.pagination import SortField, sort_by
-from app.core.schemas import Id, UTCDatetime
+from app.core.pagination import ListQuery, NoFilters, list_query
+from app.core.schemas import Id
 from app.modules.users.models import User
-from app.modules.users.schemas import UserCreate, UserRead, UserReplace, UserStats, UserUpdate
+from app.modules.users.schemas import UserCreate, UserRead, UserReplace, UserSearchFilters, UserStats, UserUpdate
 from app.modules.users.service import UserService
 
 router = APIRouter(prefix="/users", tags=["users"])
 
-Sort = Annotated[list[SortField], Depends(sort_by("id", "email", "name", "surname", "created_at", "updated_at"))]
+SORTABLE = ("id", "email", "name", "surname", "created_at", "updated_at")
+users_query = list_query(NoFilters, sortable=SORTABLE)
+Query = Annotated[ListQuery[NoFilters], Depends(users_query)]
+search_query = list_query(UserSearchFilters, sortable=SORTABLE)
+SearchQuery = Annotated[ListQuery[UserSearchFilters], Depends(search_query)]
 ListCache = Annotated[CachedList[UserService], Depends(cached_list("users", service_for(UserService)))]
 Service = Annotated[UserService, Depends(service_for(UserService))]
 
 
-@router.get("", response_model=list[UserRead], dependencies=[require("users", "read")])
-async def list_users(pagination: PaginationDep, sort: Sort, cache: ListCache) -> object:
+@router.get(
+    "", response_model=list[UserRead], dependencies=[require("users", "read")], openapi_extra=users_query.openapi
+)
+async def list_users(query: Query, cache: ListCache) -> object:
     """List users."""
-    return await cache.respond(pagination, sort, lambda service: service.list(pagination, sort))
+    return await cache.respond(query, lambda service: service.list(query.pagination, query.sort))
 
 
-@router.get("/search", response_model=list[UserRead], dependencies=[require("users", "read")])
-async def search_users(
-    pagination: PaginationDep,
-    sort: Sort,
-    cache: ListCache,
-    name: Annotated[str | None, Query(max_length=100, description="Case-insensitive part of the name")] = None,
-    created_after: Annotated[UTCDatetime | None, Query(description="A date or an ISO 8601 datetime")] = None,
-) -> object:
+@router.get(
+    "/search",
+    response_model=list[UserRead],
+    dependencies=[require("users", "read")],
+    openapi_extra=search_query.openapi,
+)
+async def search_users(query: SearchQuery, cache: ListCache) -> object:
     """Search users by name and creation time."""
-    return await cache.respond(pagination, sort, lambda service: service.search(pagination, sort, name, created_after))
+    filters = query.filters
+    return await cache.respond(
+        query, lambda service: service.search(query.pagination, query.sort, filters.name, filters.created_after)
+    )
 
 
 @router.get("/stats", response_model=UserStats, dependencies=[require("users", "read")])

@@ -2,7 +2,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from app.core.schemas import Email, PatchSchema, RequestSchema, ResourceRead
+from app.core.schemas import Email, PatchSchema, RequestSchema, ResourceRead, UTCDatetime
 
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Password = Annotated[str, Field(min_length=8, max_length=128)]
@@ -39,6 +39,11 @@ class UserRead(ResourceRead):
     surname: str | None
     is_active: bool
     is_superuser: bool
+
+
+class UserSearchFilters(BaseModel):
+    name: str | None = Field(default=None, max_length=100, description="Case-insensitive part of the name")
+    created_after: UTCDatetime | None = Field(default=None, description="A date or an ISO 8601 datetime")
 
 
 class UserStats(BaseModel):
