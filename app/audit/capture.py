@@ -19,6 +19,8 @@ from app.audit.values import json_safe
 from app.core.context import current_actor_id, current_request_id
 from app.core.models import utcnow
 
+# Built once: a statement memoizes its cache key, and the rows are bound at execution.
+_INSERT_CHANGES = insert(AuditChange)
 _COMMITTED_VALUES = "audit.committed_values"
 _PENDING_EVENTS = "audit.pending_events"
 
@@ -65,7 +67,7 @@ def _record_changes(session: Session, _flush: UOWTransaction) -> None:
                 rows.append(row)
                 events.append(BusinessEvent(action, type(obj).__name__, row["entity_id"], row["changed_fields"] or []))
     if rows:
-        session.connection().execute(insert(AuditChange), rows)
+        session.connection().execute(_INSERT_CHANGES, rows)
         session.info.setdefault(_PENDING_EVENTS, []).extend(events)
 
 
