@@ -23,7 +23,7 @@ from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.cache import ListCache, register_namespaces
-from app.core.deps import request_session
+from app.core.deps import get_session
 from app.core.pagination import ListQuery, Page, Pagination, SortField
 
 ServiceT = TypeVar("ServiceT")
@@ -58,9 +58,7 @@ class CachedList(Generic[ServiceT]):
         if lookup is not None and lookup.value is not None:
             headers, body = _decode(lookup.value)
             return self._response(headers, body, "HIT")
-        # Closed before the response is serialized and sent, as a route's own session is.
-        async with request_session(self.request) as session:
-            page = await load(await self.build_service(self.request, session))
+        page = await load(await self.build_service(self.request, await get_session(self.request)))
         items = pagination.respond(page)
         adapter = _adapter(self._response_model())
         body = adapter.dump_json(adapter.validate_python(items, from_attributes=True), by_alias=True)
