@@ -7,7 +7,6 @@ from typing import Annotated, Any, TypeVar
 import structlog
 from fastapi import Depends, Request, Security
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal_cache import PrincipalCache, VerifiedCaller
 from app.auth.rbac.catalogue import ACTIONS, permission
@@ -15,7 +14,7 @@ from app.auth.repository import AuthRepository
 from app.auth.tokens import AccessTokenDecoder, TokenClaims
 from app.core.context import actor_id_var
 from app.core.database import SessionFactory
-from app.core.deps import SessionDep
+from app.core.deps import get_session
 from app.core.errors import Forbidden, Unauthorized
 from app.core.service import CrudService
 
@@ -112,14 +111,15 @@ def require(module: str, action: str) -> Any:
     return Security(PermissionChecker(module, action), scopes=[permission(module, action)])
 
 
-def service_for(service_class: type[ServiceT]) -> Callable[[Request, AsyncSession], Awaitable[ServiceT]]:
+def service_for(service_class: type[ServiceT]) -> Callable[[Request], Awaitable[ServiceT]]:
     """A dependency building `service_class` for this request's session and caller.
 
     The caller is the one `require` verified (routes with a service declare one), or is
-    verified here from the same bearer token.
+    verified here from the same bearer token. Both are called, not declared as
+    dependencies: FastAPI resolves each declared one on every request, even when cached.
     """
 
-    async def build(request: Request, session: SessionDep) -> ServiceT:
-        return service_class(session, await authenticate(request, await bearer_scheme(request)))
+    async def build(request: Request) -> ServiceT:
+        return service_class(await get_session(request), await authenticate(request, await bearer_scheme(request)))
 
     return build

@@ -20,10 +20,8 @@ from typing import Any, Generic, TypeVar
 
 from fastapi import Request, Response
 from pydantic import TypeAdapter
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.cache import ListCache, register_namespaces
-from app.core.deps import get_session
 from app.core.pagination import ListQuery, Page, Pagination, SortField
 
 ServiceT = TypeVar("ServiceT")
@@ -33,7 +31,7 @@ _SET_HERE = frozenset({"content-length", "content-type", "x-cache", *(name.lower
 
 
 # Builds the route's service on the request's session (`service_for(XService)`).
-ServiceBuilder = Callable[[Request, AsyncSession], Awaitable[ServiceT]]
+ServiceBuilder = Callable[[Request], Awaitable[ServiceT]]
 
 
 class CachedList(Generic[ServiceT]):
@@ -58,7 +56,7 @@ class CachedList(Generic[ServiceT]):
         if lookup is not None and lookup.value is not None:
             headers, body = _decode(lookup.value)
             return self._response(headers, body, "HIT")
-        page = await load(await self.build_service(self.request, await get_session(self.request)))
+        page = await load(await self.build_service(self.request))
         items = pagination.respond(page)
         adapter = _adapter(self._response_model())
         body = adapter.dump_json(adapter.validate_python(items, from_attributes=True), by_alias=True)
