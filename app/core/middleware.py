@@ -1,5 +1,6 @@
 """Pure ASGI middleware: request id, access log line, metrics, body size limit, closing the request's session."""
 
+import logging
 import re
 import time
 import uuid
@@ -118,6 +119,8 @@ class RequestContextMiddleware:
         route: Any = scope.get("route")
         template = getattr(route, "path", None) or "<unmatched>"
         observe_request(scope["method"], template, status_code, elapsed)
+        if not logger.isEnabledFor(logging.INFO):
+            return  # below the level (production's WARNING): not even formatted, let alone processed
         logger.info(
             f"{scope['method']} {scope['path']} -> {status_code} [{elapsed:.4f}s]",
             method=scope["method"],
