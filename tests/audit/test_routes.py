@@ -72,9 +72,10 @@ async def test_access_is_filtered_by_path_status_user_and_time(client: httpx.Asy
     async with app.state.session_factory() as session, transaction(session):
         await AccessLogRepository(session).insert_many(
             [
-                _access(path="/users", status_code=200, user_id=1, created_at=now - timedelta(days=2)),
-                _access(path="/users", status_code=404, user_id=2, created_at=now - timedelta(hours=1)),
-                _access(path="/users/3", status_code=200, user_id=1, created_at=now),
+                # Not the calling admin's id: the writer may log this test's own requests meanwhile.
+                _access(path="/users", status_code=200, user_id=101, created_at=now - timedelta(days=2)),
+                _access(path="/users", status_code=404, user_id=102, created_at=now - timedelta(hours=1)),
+                _access(path="/users/3", status_code=200, user_id=101, created_at=now),
             ]
         )
 
@@ -83,11 +84,11 @@ async def test_access_is_filtered_by_path_status_user_and_time(client: httpx.Asy
         assert response.status_code == 200
         return [row["user_id"] for row in response.json()]
 
-    assert await ids(path="/users") == [2, 1]
-    assert await ids(status_code=404) == [2]
-    assert await ids(user_id=1) == [1, 1]
-    assert await ids(since=(now - timedelta(days=1)).isoformat(), path="/users") == [2]
-    assert await ids(until=(now - timedelta(days=1)).isoformat()) == [1]
+    assert await ids(path="/users") == [102, 101]
+    assert await ids(status_code=404) == [102]
+    assert await ids(user_id=101) == [101, 101]
+    assert await ids(since=(now - timedelta(days=1)).isoformat(), path="/users") == [102]
+    assert await ids(until=(now - timedelta(days=1)).isoformat()) == [101]
 
 
 @pytest.mark.parametrize("params", [{"status_code": 42}, {"since": "yesterday"}, {"limit": 101}])
