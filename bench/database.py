@@ -1,4 +1,4 @@
-"""A throw-away database for one benchmark run."""
+"""A throw-away database, and Redis keys under a prefix of their own, for one benchmark run."""
 
 import asyncio
 import uuid
@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
+import redis
 from sqlalchemy.engine import make_url
 
 
@@ -32,3 +33,19 @@ def scratch_database(server_url: str | None, scratch_dir: Path) -> Iterator[str]
         yield url.render_as_string(hide_password=False)
     finally:
         asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextmanager
+def scratch_redis_keys(redis_url: str | None, prefix: str) -> Iterator[None]:
+    """Delete the keys under `prefix` once the block ends (the Redis server outlives the run)."""
+    try:
+        yield
+    finally:
+        if redis_url:
+            client = redis.Redis.from_url(redis_url)
+            try:
+                keys = list(client.scan_iter(f"{prefix}*"))
+                if keys:
+                    client.delete(*keys)
+            finally:
+                client.close()

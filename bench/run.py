@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.api import Api
-from bench.database import scratch_database
+from bench.database import scratch_database, scratch_redis_keys
 from bench.servers import ROOT, serve, worker_rss_mb
 from bench.soak import run_soak, soak_report
 from bench.wrk import WrkResult, run_wrk
@@ -36,10 +36,13 @@ BENCH_EMAIL, BENCH_PASSWORD = "bench@example.com", "bench-password-123"
 TARGETS = {"get_product": 0.15, "list_products_cached": 0.20, "create_product": 0.06}
 P99_LIMIT_MS = 25.0
 RSS_LIMIT_MB = 150.0
+# The servers' Redis keys (cache entries, generations), deleted when the run ends.
+REDIS_PREFIX = f"bench-{secrets.token_hex(4)}:"
 
 
 def service_env(database_url: str, **overrides: str) -> dict[str, str]:
     env = {
+        "REDIS_PREFIX": REDIS_PREFIX,
         "APP_ENV": "prod",
         "JWT_SECRET": secrets.token_urlsafe(48),
         "DATABASE_URL": database_url,
@@ -73,10 +76,15 @@ def prepare(env: dict[str, str], products: int) -> None:
 
 @contextmanager
 def prepared_database(products: int) -> Iterator[str]:
-    """A scratch database (SQLite, or on BENCH_DATABASE_URL's server), migrated, seeded, with `products` rows."""
+    """A scratch database (SQLite, or on BENCH_DATABASE_URL's server), migrated, seeded, with `products` rows.
+
+    The servers started on it keep their Redis keys (cache, generations) under a prefix of
+    this run, deleted with the database.
+    """
     with (
         tempfile.TemporaryDirectory() as scratch,
         scratch_database(os.environ.get("BENCH_DATABASE_URL"), Path(scratch)) as url,
+        scratch_redis_keys(os.environ.get("BENCH_REDIS_URL"), REDIS_PREFIX),
     ):
         prepare(service_env(url), products)
         yield url
