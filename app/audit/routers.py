@@ -17,9 +17,10 @@ async def get_audit_service(session: SessionDep) -> AuditService:
 
 Service = Annotated[AuditService, Depends(get_audit_service)]
 # Newest first unless asked otherwise; `id` breaks ties between rows of the same instant.
-changes_query = list_query(ChangeFilters, sortable=("created_at", "id"), default_sort="-created_at,-id")
+SORTABLE, NEWEST_FIRST = ("created_at", "id"), "-created_at,-id"
+changes_query = list_query(ChangeFilters, sortable=SORTABLE, default_sort=NEWEST_FIRST)
 ChangesQuery = Annotated[ListQuery[ChangeFilters], Depends(changes_query)]
-access_query = list_query(AccessFilters, sortable=("created_at", "id"), default_sort="-created_at,-id")
+access_query = list_query(AccessFilters, sortable=SORTABLE, default_sort=NEWEST_FIRST)
 AccessQuery = Annotated[ListQuery[AccessFilters], Depends(access_query)]
 
 

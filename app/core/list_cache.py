@@ -22,7 +22,7 @@ from fastapi import Request, Response
 from pydantic import TypeAdapter
 
 from app.core.cache import ListCache, register_namespaces
-from app.core.pagination import ListQuery, Page, Pagination, SortField
+from app.core.pagination import ListQuery, Page
 
 ServiceT = TypeVar("ServiceT")
 CACHED_HEADERS = ("X-Total-Count", "X-Total-Count-Exact", "Link")
@@ -51,12 +51,12 @@ class CachedList(Generic[ServiceT]):
 
     async def respond(self, query: ListQuery[Any], load: Callable[[ServiceT], Awaitable[Page[Any]]]) -> Response:
         """The cached response for this query, or the page `load(service)` returns, serialized and stored."""
-        pagination = query.pagination
-        lookup = await self.cache.lookup(self.namespaces, self.query_digest(pagination, query.sort))
+        lookup = await self.cache.lookup(self.namespaces, self.query_digest(query))
         if lookup is not None and lookup.value is not None:
             headers, body = _decode(lookup.value)
             return self._response(headers, body, "HIT")
         page = await load(await self.build_service(self.request))
+        pagination = query.pagination
         items = pagination.respond(page)
         adapter = _adapter(self._response_model())
         body = adapter.dump_json(adapter.validate_python(items, from_attributes=True), by_alias=True)
@@ -67,7 +67,7 @@ class CachedList(Generic[ServiceT]):
             await self.cache.store(lookup.key, _encode(headers, body))
         return self._response(headers, body, "MISS")
 
-    def query_digest(self, pagination: Pagination, sort: Sequence[SortField]) -> str:
+    def query_digest(self, query: ListQuery[Any]) -> str:
         """The normalized query: window and sort as parsed, other parameters sorted.
 
         What the Link header's absolute URLs are made of is part of it (scheme, the Host
@@ -83,8 +83,8 @@ class CachedList(Generic[ServiceT]):
         parts = [
             [scope["scheme"], self.request.headers.get("host") or scope.get("server"), scope.get("root_path", "")],
             scope["path"],
-            [pagination.skip, pagination.limit, pagination.page_style],
-            [[field.name, field.descending] for field in sort],
+            [query.pagination.skip, query.pagination.limit, query.pagination.page_style],
+            [[field.name, field.descending] for field in query.sort],
             filters,
         ]
         return hashlib.sha256(json.dumps(parts).encode()).hexdigest()

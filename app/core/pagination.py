@@ -124,11 +124,12 @@ class ListQueryParser(Generic[FiltersT]):
         # A subclass of the filters model, so the filters' own validators run too.
         self.model = create_model(f"{filters.__name__}Query", __base__=filters, **fields)
         self.filters = filters
+        self.filter_names = tuple(filters.model_fields)
         self.sortable = tuple(sortable)
         self.default_sort = default_sort
-        parameters = _query_parameters(self.model)
-        window = [parameter for parameter in parameters if parameter["name"] in fields]  # listed first, as on a URL
-        self.openapi: dict[str, Any] = {"parameters": window + [p for p in parameters if p not in window]}
+        # The window and sort first, as on a URL, then the filters.
+        parameters = sorted(_query_parameters(self.model), key=lambda parameter: parameter["name"] not in fields)
+        self.openapi: dict[str, Any] = {"parameters": parameters}
 
     async def __call__(self, request: Request, response: Response) -> ListQuery[FiltersT]:
         try:
@@ -140,9 +141,9 @@ class ListQueryParser(Generic[FiltersT]):
         pagination = _window(request, response, values["skip"], values["limit"], values["page"], values["per_page"])
         sort = self._sort(values.get("sort")) if self.sortable else []
         # Validated already: the filters are built from their values without a second pass.
-        names = self.filters.model_fields
+        names = self.filter_names
         filters = self.filters.model_construct(
-            params.model_fields_set & names.keys(), **{name: values[name] for name in names}
+            params.model_fields_set.intersection(names), **{name: values[name] for name in names}
         )
         return ListQuery(pagination, sort, filters)
 
