@@ -7,6 +7,7 @@ from typing import Annotated, Any, TypeVar
 import structlog
 from fastapi import Depends, Request, Security
 from fastapi.security import OAuth2PasswordBearer
+from fastapi.security.base import SecurityBase
 
 from app.auth.principal_cache import PrincipalCache, VerifiedCaller
 from app.auth.rbac.catalogue import ACTIONS, permission
@@ -84,17 +85,23 @@ async def _verify_in_database(repository: AuthRepository, claims: TokenClaims) -
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-class PermissionChecker:
-    """`Depends(PermissionChecker("products", "create"))`: 401 without a token, 403 without the grant."""
+class PermissionChecker(SecurityBase):
+    """`Security(PermissionChecker("products", "create"))`: 401 without a token, 403 without the grant.
+
+    It stands for the bearer scheme itself (same OpenAPI model and name) rather than
+    depending on `bearer_scheme`: FastAPI resolves one dependency per route instead of two.
+    """
 
     def __init__(self, module: str, action: str) -> None:
         if action not in ACTIONS:
             raise ValueError(f"unknown action {action!r}")
+        self.model = bearer_scheme.model
+        self.scheme_name = bearer_scheme.scheme_name
         self.module = module
         self.action = action
 
-    async def __call__(self, request: Request, token: Annotated[str | None, Depends(bearer_scheme)]) -> Principal:
-        principal = await authenticate(request, token)
+    async def __call__(self, request: Request) -> Principal:
+        principal = await authenticate(request, await bearer_scheme(request))
         if not principal.can(self.module, self.action):
             raise Forbidden(f"Missing permission {permission(self.module, self.action)}")
         return principal
