@@ -266,15 +266,21 @@ class ListCache:
         self.bypass_seconds = bypass_seconds
         self._down_until = 0.0
         # Generations a failed invalidation still owes: bumped before this process reads again.
-        self._pending: set[str] = set()
+        self._owed: set[str] = set()
         self._retry_task: asyncio.Task[None] | None = None
+        # Bumps are made in rounds, one at a time (see `_bump`): the names the next round
+        # takes, how many rounds have started, and the outcome of the one in flight.
+        self._queued: set[str] = set()
+        self._rounds_started = 0
+        self._round: asyncio.Future[bool] | None = None
 
     async def lookup(self, namespaces: Sequence[str], query_digest: str) -> CacheLookup | None:
         """The entry's key and cached value (None on a miss); None when the cache cannot be used."""
         if self.ttl_seconds == 0 or self._bypassing():
             return None
         try:
-            await self._flush_pending()
+            if self._owed:
+                await self._bump(self._owed)
             generations = await self.backend.generations(namespaces)
             key = ",".join(f"{n}.{g}" for n, g in zip(namespaces, generations, strict=True)) + f":{query_digest}"
             value = await self.backend.get(key)
@@ -295,12 +301,12 @@ class ListCache:
         cached = tables & _CACHED_NAMESPACES
         if not cached:
             return
-        self._pending |= cached
         if self._bypassing():
+            self._owed |= cached
             self._schedule_retry()
             return
         try:
-            await self._flush_pending()
+            await self._bump(cached)
         except Exception as exc:
             self._failed("invalidate", exc)
             self._schedule_retry()
@@ -308,7 +314,7 @@ class ListCache:
         self._succeeded()
 
     async def clear(self) -> None:
-        self._pending.clear()
+        self._owed.clear()
         await self.backend.clear()
 
     async def start(self) -> None:
@@ -319,11 +325,50 @@ class ListCache:
             self._retry_task.cancel()
         await self.backend.close()
 
-    async def _flush_pending(self) -> None:
-        if self._pending:
-            owed = set(self._pending)
-            await self.backend.bump(owed)
-            self._pending -= owed
+    async def _bump(self, names: Iterable[str]) -> None:
+        """Bump `names`' generations in a round that starts after this call, shared by concurrent writers.
+
+        A write's bump must start after its commit, so a writer that commits while a round
+        is in flight waits for it to end and joins the next one, with every other writer
+        that committed meanwhile: under load one round trip covers many writes instead of
+        each paying its own. The first writer to find no round in flight runs the next.
+        """
+        self._queued.update(names)
+        mine = self._rounds_started + 1  # the next round to start takes what was just queued
+        while True:
+            round_ = self._round
+            if round_ is None:
+                await self._run_round()
+                return
+            number = self._rounds_started
+            # Not cancelled with this caller: the writers waiting beside it still need the round.
+            await asyncio.wait([round_])
+            if number >= mine and round_.result():  # the round's error, if it failed, is this caller's too
+                return
+
+    async def _run_round(self) -> None:
+        names, self._queued = self._queued, set()
+        self._rounds_started += 1
+        # What the writers waiting on it learn: True once bumped, False if abandoned (the
+        # next round takes its names), or the error it failed with.
+        round_: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._round = round_
+        try:
+            await self.backend.bump(names)
+        except Exception as exc:
+            self._owed |= names
+            round_.set_exception(exc)
+            round_.exception()  # raised here; waiters, if any, raise it too
+            raise
+        except BaseException:
+            self._queued |= names  # this caller was cancelled
+            round_.set_result(False)
+            raise
+        else:
+            self._owed -= names  # a later bump covers the earlier writes it was owed for
+            round_.set_result(True)
+        finally:
+            self._round = None
 
     def _schedule_retry(self) -> None:
         # Other processes keep their (now stale) entries until this bump lands or the TTL ends.
@@ -331,10 +376,10 @@ class ListCache:
             self._retry_task = asyncio.create_task(self._retry_pending(), name="cache-invalidation-retry")
 
     async def _retry_pending(self) -> None:
-        while self._pending:
+        while self._owed:
             await asyncio.sleep(self.bypass_seconds)
             try:
-                await self._flush_pending()
+                await self._bump(self._owed)
             except Exception:
                 continue
             self._succeeded()
