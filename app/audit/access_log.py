@@ -89,7 +89,7 @@ class AccessLogWriter:
             raise RuntimeError("AccessLogWriter.start() was not called")
         try:
             async with self._session_factory() as session, transaction(session):
-                await AccessLogRepository(session).insert_many(batch)
+                await AccessLogRepository(session).append(batch)
         except Exception:
             # A lost batch must not stop the writer: later requests still get logged.
             logger.exception("access_log_write_failed", rows=len(batch))

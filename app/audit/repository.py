@@ -4,10 +4,14 @@ append-only logs need (batched inserts, archive deletes, restore)."""
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Column, Table, delete, insert, select
+from sqlalchemy.sql.schema import ColumnDefault
+from sqlmodel import SQLModel
 
 from app.audit.models import AccessLog, AuditChange
 from app.core.repository import BaseRepository, ModelT
+
+ACCESS_LOG: Table = SQLModel.metadata.tables[AccessLog.__tablename__]
 
 
 class AuditLogRepository(BaseRepository[ModelT]):
@@ -35,3 +39,34 @@ class AuditChangeRepository(AuditLogRepository[AuditChange]):
 
 class AccessLogRepository(AuditLogRepository[AccessLog]):
     model = AccessLog
+
+    async def append(self, rows: Sequence[dict[str, Any]]) -> None:
+        """The access-log writer's batches (rows without `id`; a column left out takes its default).
+
+        On PostgreSQL by COPY, which costs the server and this process a fraction of a
+        multi-row INSERT: the writer shares the event loop with the requests it logs, and
+        must keep up with them when the database host is busy too.
+        """
+        if not rows:
+            return
+        connection = await self.session.connection()
+        if connection.dialect.name != "postgresql":
+            await self.insert_many(rows)
+            return
+        columns = [column for column in ACCESS_LOG.columns if not column.primary_key]
+        records = [[_value(row, column) for column in columns] for row in rows]
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection  # asyncpg's own connection, under SQLAlchemy's adapter
+        await driver.copy_records_to_table(
+            ACCESS_LOG.name, columns=[column.name for column in columns], records=records
+        )
+
+
+def _value(row: dict[str, Any], column: Column[Any]) -> Any:
+    """The row's value for `column`, or what an INSERT would have put there (its Python-side default)."""
+    if column.key in row:
+        return row[column.key]
+    if not isinstance(column.default, ColumnDefault):
+        return None
+    default: Any = column.default.arg  # a value, or a callable SQLAlchemy wrapped to take the execution context
+    return default(None) if column.default.is_callable else default
