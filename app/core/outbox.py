@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, Table, delete, insert, select, text, update
+from sqlalchemy import JSON, Index, Table, bindparam, delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel, col
+from sqlmodel import Field, SQLModel
 
 from app.core.context import current_request_id
 from app.core.database import mark_written
@@ -78,21 +78,28 @@ async def add_event(session: AsyncSession, type_: str, data: dict[str, Any], act
     return event
 
 
-async def claim_pending(session: AsyncSession, limit: int) -> Sequence[OutboxEvent]:
-    """The oldest unsent rows, locked for this transaction.
+# The relay's two statements, built once like the insert (their limit and ids bound at execution).
+# Core on the table: the claimed rows only become envelopes, and the ORM's bulk-update path
+# (synchronizing a session that holds the claimed rows) would be work nobody reads.
+_CLAIM_PENDING = (
+    select(*(OUTBOX.c[name] for name in EventEnvelope.model_fields))
+    .where(OUTBOX.c.sent_at.is_(None))
+    .order_by(OUTBOX.c.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
+_MARK_SENT = update(OUTBOX).where(OUTBOX.c.event_id.in_(bindparam("event_ids", expanding=True)))
+
+
+async def claim_pending(session: AsyncSession, limit: int) -> list[EventEnvelope]:
+    """The oldest unsent events, their rows locked for this transaction.
 
     On PostgreSQL `FOR UPDATE SKIP LOCKED` lets several relays work side by side: each
     takes rows the others have not locked, so no row is published by two of them.
     SQLite ignores the clause; it has a single writer anyway (docs/EVENTS.md).
     """
-    statement = (
-        select(OutboxEvent)
-        .where(col(OutboxEvent.sent_at).is_(None))
-        .order_by(col(OutboxEvent.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    return (await session.scalars(statement)).all()
+    result = await session.execute(_CLAIM_PENDING, {"limit": limit})
+    return [EventEnvelope(**row) for row in result.mappings()]
 
 
 async def prune_sent(session: AsyncSession, sent_before: datetime) -> int:
@@ -103,10 +110,7 @@ async def prune_sent(session: AsyncSession, sent_before: datetime) -> int:
 
 async def mark_sent(session: AsyncSession, event_ids: Sequence[str]) -> None:
     if event_ids:
-        # Core, on the table: the ORM's bulk-update path (synchronizing a session that holds
-        # the claimed rows) is work nobody reads.
-        statement = update(OUTBOX).where(OUTBOX.c.event_id.in_(event_ids)).values(sent_at=utcnow())
-        await session.execute(statement)
+        await session.execute(_MARK_SENT, {"event_ids": list(event_ids), "sent_at": utcnow()})
 
 
 class OutboxSignal:

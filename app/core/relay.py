@@ -63,10 +63,10 @@ class OutboxRelay:
     async def relay_batch(self) -> int:
         """Publish one batch of pending events, mark the confirmed ones sent; raise if some were not."""
         async with self.session_factory() as session, transaction(session):
-            rows = await claim_pending(session, self.batch_size)
-            if not rows:
+            events = await claim_pending(session, self.batch_size)
+            if not events:
                 return 0
-            result = await self.publisher.publish([row.envelope() for row in rows])
+            result = await self.publisher.publish(events)
             await mark_sent(session, result.delivered)
         if result.error is not None:
             raise result.error
