@@ -150,8 +150,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AuditMiddleware, writer=app.state.access_log, trusted_proxies=settings.TRUSTED_PROXIES)
 
     # The domain modules carry the traffic, and routes are matched in the order they were
-    # included (FastAPI walks each router's routes in turn): theirs come first. No two
-    # routers share a path, so the order changes only how soon a request finds its route.
+    # included: theirs come first. Each is a PrefixedRouter, which declines a path outside
+    # its prefix before FastAPI tries its routes one by one. No two routers share a path,
+    # so the order changes only how soon a request finds its route.
     for router in (*DOMAIN_MODULES.values(), auth_router, rbac_router, audit_routers.router):
         app.include_router(router, prefix=settings.API_PREFIX)
     app.include_router(health.router)

@@ -3,7 +3,7 @@
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import Depends, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
@@ -21,9 +21,10 @@ from app.auth.schemas import (
 )
 from app.auth.service import AuthService
 from app.core.deps import SessionDep, SettingsDep
+from app.core.routing import PrefixedRouter
 from app.modules.users.service import UserService
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = PrefixedRouter(prefix="/auth", tags=["auth"])
 
 
 async def get_auth_service(session: SessionDep, settings: SettingsDep) -> AuthService:

@@ -1,18 +1,19 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import Depends, Request, Response, status
 from sqlalchemy import Row
 
 from app.auth.dependencies import require, service_for
 from app.core.http import IfMatch, location, with_etag
 from app.core.list_cache import CachedList, cached_list
 from app.core.pagination import ListQuery, list_query
+from app.core.routing import PrefixedRouter
 from app.core.schemas import Id
 from app.modules.customers.models import Customer
 from app.modules.customers.schemas import CustomerCreate, CustomerFilters, CustomerRead, CustomerReplace, CustomerUpdate
 from app.modules.customers.service import CustomerService
 
-router = APIRouter(prefix="/customers", tags=["customers"])
+router = PrefixedRouter(prefix="/customers", tags=["customers"])
 
 ListCache = Annotated[CachedList[CustomerService], Depends(cached_list("customers", service_for(CustomerService)))]
 Service = Annotated[CustomerService, Depends(service_for(CustomerService))]

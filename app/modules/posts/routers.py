@@ -1,18 +1,19 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import Depends, Request, Response, status
 from sqlalchemy import Row
 
 from app.auth.dependencies import require, service_for
 from app.core.http import IfMatch, location, with_etag
 from app.core.list_cache import CachedList, cached_list
 from app.core.pagination import ListQuery, NoFilters, list_query
+from app.core.routing import PrefixedRouter
 from app.core.schemas import Id
 from app.modules.posts.models import Post
 from app.modules.posts.schemas import PostCount, PostCreate, PostFilters, PostRead, PostReplace, PostUpdate
 from app.modules.posts.service import PostService
 
-router = APIRouter(prefix="/posts", tags=["posts"])
+router = PrefixedRouter(prefix="/posts", tags=["posts"])
 
 ListCache = Annotated[CachedList[PostService], Depends(cached_list("posts", service_for(PostService)))]
 Service = Annotated[PostService, Depends(service_for(PostService))]

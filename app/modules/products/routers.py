@@ -1,18 +1,19 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import Depends, Request, Response, status
 from sqlalchemy import Row
 
 from app.auth.dependencies import require, service_for
 from app.core.http import IfMatch, location, with_etag
 from app.core.list_cache import CachedList, cached_list
 from app.core.pagination import ListQuery, list_query
+from app.core.routing import PrefixedRouter
 from app.core.schemas import Id
 from app.modules.products.models import Product
 from app.modules.products.schemas import ProductCreate, ProductFilters, ProductRead, ProductReplace, ProductUpdate
 from app.modules.products.service import ProductService
 
-router = APIRouter(prefix="/products", tags=["products"])
+router = PrefixedRouter(prefix="/products", tags=["products"])
 
 ListCache = Annotated[CachedList[ProductService], Depends(cached_list("products", service_for(ProductService)))]
 Service = Annotated[ProductService, Depends(service_for(ProductService))]

@@ -1,18 +1,19 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import Depends, Request, Response, status
 from sqlalchemy import Row
 
 from app.auth.dependencies import require, service_for
 from app.core.http import IfMatch, location, with_etag
 from app.core.list_cache import CachedList, cached_list
 from app.core.pagination import ListQuery, list_query
+from app.core.routing import PrefixedRouter
 from app.core.schemas import Id
 from app.modules.tasks.models import Task
 from app.modules.tasks.schemas import TaskCreate, TaskFilters, TaskRead, TaskReplace, TaskUpdate
 from app.modules.tasks.service import TaskService
 
-router = APIRouter(prefix="/tasks", tags=["tasks"])
+router = PrefixedRouter(prefix="/tasks", tags=["tasks"])
 
 ListCache = Annotated[CachedList[TaskService], Depends(cached_list("tasks", service_for(TaskService)))]
 Service = Annotated[TaskService, Depends(service_for(TaskService))]

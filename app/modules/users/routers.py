@@ -1,18 +1,19 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import Depends, Request, Response, status
 from sqlalchemy import Row
 
 from app.auth.dependencies import require, service_for
 from app.core.http import IfMatch, location, with_etag
 from app.core.list_cache import CachedList, cached_list
 from app.core.pagination import ListQuery, NoFilters, list_query
+from app.core.routing import PrefixedRouter
 from app.core.schemas import Id
 from app.modules.users.models import User
 from app.modules.users.schemas import UserCreate, UserRead, UserReplace, UserSearchFilters, UserStats, UserUpdate
 from app.modules.users.service import UserService
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = PrefixedRouter(prefix="/users", tags=["users"])
 
 SORTABLE = ("id", "email", "name", "surname", "created_at", "updated_at")
 users_query = list_query(NoFilters, sortable=SORTABLE)
