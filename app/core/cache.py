@@ -361,7 +361,12 @@ class ListCache:
             round_.exception()  # raised here; waiters, if any, raise it too
             raise
         except BaseException:
-            self._queued |= names  # this caller was cancelled
+            # This caller was cancelled (a shutdown): writers waiting on the round take its
+            # names into the next one; until a round has bumped them they are owed as well,
+            # paid before this process reads and by the retry if nobody else writes.
+            self._queued |= names
+            self._owed |= names
+            self._schedule_retry()
             round_.set_result(False)
             raise
         else:
