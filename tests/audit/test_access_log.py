@@ -55,6 +55,17 @@ async def test_a_nul_in_the_path_is_logged_without_taking_its_batch_down(
     ]
 
 
+async def test_a_method_longer_than_its_column_is_logged_cut_without_taking_its_batch_down(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    await client.get("/users", headers={"X-Request-Id": "before"})
+    odd = await client.request("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "/users", headers={"X-Request-Id": "odd"})
+
+    rows = await access_rows(app)
+    assert odd.status_code == 405
+    assert [(row.request_id, row.method) for row in rows] == [("before", "GET"), ("odd", "ABCDEFGHIJKLMNOP")]
+
+
 async def test_health_and_metrics_are_not_logged(client: httpx.AsyncClient, app: FastAPI) -> None:
     for path in ("/health", "/health/ready", "/metrics"):
         assert (await client.get(path)).status_code == 200
