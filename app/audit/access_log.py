@@ -2,13 +2,16 @@
 the rows in batches, and a graceful shutdown (the app's lifespan) writes what is left.
 
 The queue is bounded: when the database cannot keep up, rows are dropped and counted
-rather than letting memory grow or making requests wait.
+rather than letting memory grow or making requests wait. A row the database refuses is
+found by halving its batch, and logged; the rows written with it are kept.
 """
 
 import asyncio
 import contextlib
 from typing import Any
 
+import asyncpg
+import sqlalchemy.exc
 import structlog
 
 from app.audit.repository import AccessLogRepository
@@ -16,6 +19,14 @@ from app.core.database import SessionFactory, transaction
 
 logger = structlog.get_logger("app.audit")
 
+# What the database says of a row's values (too long, NULL, NUL in text, a wrong type),
+# not of itself: by COPY, asyncpg's own errors; by INSERT, SQLAlchemy's.
+REFUSED_ROWS = (
+    sqlalchemy.exc.DataError,
+    sqlalchemy.exc.IntegrityError,
+    asyncpg.exceptions.DataError,
+    asyncpg.exceptions.IntegrityConstraintViolationError,
+)
 BATCH_SIZE = 500
 FLUSH_INTERVAL_SECONDS = 1.0
 QUEUE_LIMIT = 10_000
@@ -90,6 +101,15 @@ class AccessLogWriter:
         try:
             async with self._session_factory() as session, transaction(session):
                 await AccessLogRepository(session).append(batch)
+        except REFUSED_ROWS as exc:
+            # The database refused a value: find the rows it refuses by halves, so the
+            # others are kept (a batch holds the rows of many clients' requests).
+            if len(batch) == 1:
+                logger.error("access_log_row_refused", row=batch[0], error=repr(exc))
+                return
+            middle = len(batch) // 2
+            await self._write(batch[:middle])
+            await self._write(batch[middle:])
         except Exception:
             # A lost batch must not stop the writer: later requests still get logged.
             logger.exception("access_log_write_failed", rows=len(batch))

@@ -156,6 +156,20 @@ async def test_a_full_queue_drops_rows_instead_of_blocking(app: FastAPI) -> None
     assert len(await _rows_like(app, "drop-")) == 2
 
 
+async def test_a_row_the_database_refuses_is_lost_alone(app: FastAPI) -> None:
+    writer = AccessLogWriter(flush_interval=3600)
+    await writer.start(app.state.session_factory)
+    for index in range(5):
+        writer.submit(_row(f"kept-{index}"))
+    writer.submit({**_row("refused"), "method": None})  # NOT NULL
+    for index in range(5, 9):
+        writer.submit(_row(f"kept-{index}"))
+    await writer.stop()
+
+    assert await _rows_like(app, "kept-") == [f"kept-{index}" for index in range(9)]
+    assert await _rows_like(app, "refused") == []
+
+
 def _row(request_id: str) -> dict[str, object]:
     return {"method": "GET", "path": "/x", "status_code": 200, "duration_ms": 1.0, "request_id": request_id}
 
