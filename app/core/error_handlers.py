@@ -9,12 +9,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from app.core.context import current_request_id
 from app.core.errors import AppError
 
 logger = structlog.get_logger(__name__)
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 CODES_BY_STATUS = {
     400: "bad_request",
     401: "unauthorized",
@@ -66,11 +68,28 @@ async def handle_validation_error(_request: Request, exc: Exception) -> JSONResp
     return error_response(422, "validation_error", "Validation error", _validation_details(exc))
 
 
-async def handle_http_exception(_request: Request, exc: Exception) -> JSONResponse:
+async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = CODES_BY_STATUS.get(exc.status_code, "error" if exc.status_code < 500 else "internal_error")
     message = exc.detail if isinstance(exc.detail, str) else "Error"
-    return error_response(exc.status_code, code, message, headers=exc.headers)
+    headers = exc.headers
+    if exc.status_code == 405 and (allowed := allowed_methods(request)):
+        headers = {**(headers or {}), "Allow": allowed}
+    return error_response(exc.status_code, code, message, headers=headers)
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method a route of the app takes at this request's path, as `Allow` lists them.
+
+    Starlette's 405 names the methods of the first route that matched the path only:
+    `DELETE /products` answered `Allow: GET` though `POST /products` exists too.
+    """
+    routes = request.app.router.routes
+    return ", ".join(
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)
+    )
 
 
 async def handle_database_error(request: Request, exc: Exception) -> JSONResponse:

@@ -20,6 +20,15 @@ async def test_each_modules_item_and_collection_routes_are_found(client: httpx.A
     assert "999999" in body["message"]  # the module's own "not found", not an unmatched path
 
 
+async def test_a_405_lists_every_method_the_path_takes(client: httpx.AsyncClient) -> None:
+    on_item = await client.post("/products/1")
+    on_health = await client.delete("/health")
+
+    assert_envelope(on_item, 405, "method_not_allowed")
+    assert on_item.headers["Allow"] == "GET, PUT, PATCH, DELETE"
+    assert on_health.headers["Allow"] == "GET"
+
+
 async def test_paths_beside_a_prefix_are_not_its_routes(client: httpx.AsyncClient) -> None:
     wrong_method = await client.delete("/products")
     lookalike = await client.get("/productsx")
@@ -27,7 +36,7 @@ async def test_paths_beside_a_prefix_are_not_its_routes(client: httpx.AsyncClien
     slash = await client.get("/products/", follow_redirects=False)
 
     assert_envelope(wrong_method, 405, "method_not_allowed")
-    assert "GET" in wrong_method.headers["Allow"].split(", ")
+    assert wrong_method.headers["Allow"] == "GET, POST"
     assert_envelope(lookalike, 404, "not_found")
     assert_envelope(nested, 404, "not_found")
     assert slash.status_code == 307
