@@ -16,7 +16,7 @@ from app.core.context import current_actor_id, current_request_id
 from app.core.models import utcnow
 
 UNLOGGED_PREFIXES = ("/health", "/metrics")
-# The columns' lengths: a longer value would fail the insert of its whole batch.
+# The columns' lengths: PostgreSQL would refuse a longer value, and the row with it.
 MAX_METHOD = 16
 MAX_PATH = 1024
 MAX_USER_AGENT = 512
@@ -58,8 +58,8 @@ def _parse_address(value: str) -> IPv4Address | IPv6Address | None:
 def _storable(text: str, limit: int) -> str:
     """`text` cut to `limit` characters, a NUL written as `%00`, as in the request line.
 
-    PostgreSQL stores no NUL in text, and a batch with one such row failed as a whole: a
-    request to `/x/%00` would have erased the log of every request queued with it.
+    PostgreSQL stores no NUL in text: a request to `/x/%00` would otherwise have its row
+    refused, and go unlogged.
     """
     return text.replace("\x00", "%00")[:limit]
 

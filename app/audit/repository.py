@@ -12,6 +12,8 @@ from app.audit.models import AccessLog, AuditChange
 from app.core.repository import BaseRepository, ModelT
 
 ACCESS_LOG: Table = SQLModel.metadata.tables[AccessLog.__tablename__]
+# What the writer's rows fill: every column but the generated id.
+_APPENDED_COLUMNS = [column for column in ACCESS_LOG.columns if not column.primary_key]
 
 
 class AuditLogRepository(BaseRepository[ModelT]):
@@ -59,12 +61,11 @@ class AccessLogRepository(AuditLogRepository[AccessLog]):
         # fall behind and drop rows, whereas a crash of the server now loses no more than
         # a crash of this process would.
         await connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-        columns = [column for column in ACCESS_LOG.columns if not column.primary_key]
-        records = [[_value(row, column) for column in columns] for row in rows]
+        records = [[_value(row, column) for column in _APPENDED_COLUMNS] for row in rows]
         raw = await connection.get_raw_connection()
         driver: Any = raw.driver_connection  # asyncpg's own connection, under SQLAlchemy's adapter
         await driver.copy_records_to_table(
-            ACCESS_LOG.name, columns=[column.name for column in columns], records=records
+            ACCESS_LOG.name, columns=[column.name for column in _APPENDED_COLUMNS], records=records
         )
 
 

@@ -73,12 +73,12 @@ async def handle_http_exception(request: Request, exc: Exception) -> JSONRespons
     code = CODES_BY_STATUS.get(exc.status_code, "error" if exc.status_code < 500 else "internal_error")
     message = exc.detail if isinstance(exc.detail, str) else "Error"
     headers = exc.headers
-    if exc.status_code == 405 and (allowed := allowed_methods(request)):
+    if exc.status_code == 405 and (allowed := _allowed_methods(request)):
         headers = {**(headers or {}), "Allow": allowed}
     return error_response(exc.status_code, code, message, headers=headers)
 
 
-def allowed_methods(request: Request) -> str:
+def _allowed_methods(request: Request) -> str:
     """Every method a route of the app takes at this request's path, as `Allow` lists them.
 
     Starlette's 405 names the methods of the first route that matched the path only:
