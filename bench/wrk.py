@@ -20,6 +20,8 @@ class WrkResult:
     socket_errors: int
     requests: int
     connections: int
+    # The floor's req/s measured just before this scenario (bench.run.Floor), where there is one.
+    floor_requests_per_second: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
