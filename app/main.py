@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from functools import partial
 from typing import Any
 
 import redis.asyncio as redis
@@ -27,6 +28,7 @@ from app.core.database import SessionFactory, create_engine, create_read_session
 from app.core.error_handlers import register_error_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
+from app.core.openapi import document_errors
 from app.core.outbox import OutboxSignal
 from app.core.relay import build_relay, running
 from app.core.runtime import tune_garbage_collector
@@ -124,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         openapi_tags=openapi_tags(),
     )
+    app.openapi = partial(openapi_with_errors, app)  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
     app.state.settings = settings
     app.state.access_tokens = AccessTokenDecoder(settings)
     app.state.access_log = AccessLogWriter()
@@ -158,6 +161,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(landing.router)
     return app
+
+
+def openapi_with_errors(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, built on first use and kept, with the error envelope documented."""
+    schema = app.openapi_schema
+    if schema is None:
+        schema = FastAPI.openapi(app)  # FastAPI keeps it in app.openapi_schema: documented here, once
+        document_errors(schema)
+    return schema
 
 
 def openapi_tags() -> list[dict[str, Any]]:

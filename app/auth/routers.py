@@ -21,6 +21,7 @@ from app.auth.schemas import (
 )
 from app.auth.service import AuthService
 from app.core.deps import SessionDep, SettingsDep
+from app.core.openapi import error_responses
 from app.core.routing import PrefixedRouter
 from app.modules.users.service import UserService
 
@@ -63,7 +64,7 @@ async def read_credentials(request: Request) -> LoginRequest:
         raise RequestValidationError([{"loc": ["body"], "msg": "Malformed body", "type": "value_error"}]) from exc
 
 
-@router.post("/login", response_model=TokenPair, openapi_extra=LOGIN_BODY)
+@router.post("/login", response_model=TokenPair, openapi_extra=LOGIN_BODY, responses=error_responses(401, 429))
 async def login(request: Request, service: Service) -> TokenPair:
     """Exchange email and password for an access and a refresh token."""
     credentials = await read_credentials(request)
@@ -71,7 +72,7 @@ async def login(request: Request, service: Service) -> TokenPair:
     return await service.login(credentials.email, credentials.password, client_ip, request.app.state.login_throttle)
 
 
-@router.post("/refresh", response_model=TokenPair)
+@router.post("/refresh", response_model=TokenPair, responses=error_responses(401))
 async def refresh(body: RefreshRequest, service: Service) -> TokenPair:
     """Rotate a refresh token: a new pair, and the used token stops working."""
     return await service.refresh(body.refresh_token)

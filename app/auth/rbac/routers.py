@@ -16,11 +16,13 @@ from app.auth.rbac.schemas import (
 )
 from app.auth.rbac.service import RoleService, module_catalogue
 from app.core.http import IfMatch, location, with_etag
+from app.core.openapi import error_responses
 from app.core.pagination import ListQuery, NoFilters, list_query
 from app.core.schemas import Id
 from app.modules.users.service import UserService
 
 router = APIRouter(tags=["rbac"])
+NAME_TAKEN = error_responses(409)  # besides those every write can give: a role of that name exists
 
 Service = Annotated[RoleService, Depends(service_for(RoleService))]
 Users = Annotated[UserService, Depends(service_for(UserService))]
@@ -43,7 +45,11 @@ async def list_roles(service: Service, query: Query) -> object:
 
 
 @router.post(
-    "/roles", response_model=RoleRead, status_code=status.HTTP_201_CREATED, dependencies=[require("roles", "create")]
+    "/roles",
+    response_model=RoleRead,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[require("roles", "create")],
+    responses=NAME_TAKEN,
 )
 async def create_role(body: RoleCreate, service: Service, request: Request, response: Response) -> RoleRead:
     """Create a role; granting a module at all grants its read."""
@@ -61,7 +67,9 @@ async def get_role(role_id: Id, service: Service, response: Response) -> RoleRea
     return role
 
 
-@router.put("/roles/{role_id}", response_model=RoleRead, dependencies=[require("roles", "update")])
+@router.put(
+    "/roles/{role_id}", response_model=RoleRead, dependencies=[require("roles", "update")], responses=NAME_TAKEN
+)
 async def replace_role(
     role_id: Id, body: RoleReplace, service: Service, if_match: IfMatch, response: Response
 ) -> RoleRead:
@@ -71,7 +79,9 @@ async def replace_role(
     return role
 
 
-@router.patch("/roles/{role_id}", response_model=RoleRead, dependencies=[require("roles", "update")])
+@router.patch(
+    "/roles/{role_id}", response_model=RoleRead, dependencies=[require("roles", "update")], responses=NAME_TAKEN
+)
 async def update_role(
     role_id: Id, body: RoleUpdate, service: Service, if_match: IfMatch, response: Response
 ) -> RoleRead:

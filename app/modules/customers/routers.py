@@ -6,6 +6,7 @@ from sqlalchemy import Row
 from app.auth.dependencies import require, service_for
 from app.core.http import IfMatch, location, with_etag
 from app.core.list_cache import CachedList, cached_list
+from app.core.openapi import error_responses
 from app.core.pagination import ListQuery, list_query
 from app.core.routing import PrefixedRouter
 from app.core.schemas import Id
@@ -14,6 +15,7 @@ from app.modules.customers.schemas import CustomerCreate, CustomerFilters, Custo
 from app.modules.customers.service import CustomerService
 
 router = PrefixedRouter(prefix="/customers", tags=["customers"])
+WRITE_ERRORS = error_responses(409)  # besides those every write can give: the email is taken
 
 ListCache = Annotated[CachedList[CustomerService], Depends(cached_list("customers", service_for(CustomerService)))]
 Service = Annotated[CustomerService, Depends(service_for(CustomerService))]
@@ -33,7 +35,11 @@ async def list_customers(query: Query, cache: ListCache) -> object:
 
 
 @router.post(
-    "", response_model=CustomerRead, status_code=status.HTTP_201_CREATED, dependencies=[require("customers", "create")]
+    "",
+    response_model=CustomerRead,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[require("customers", "create")],
+    responses=WRITE_ERRORS,
 )
 async def create_customer(body: CustomerCreate, service: Service, response: Response, request: Request) -> Customer:
     """Create a customer."""
@@ -51,7 +57,9 @@ async def get_customer(customer_id: Id, service: Service, response: Response) ->
     return customer
 
 
-@router.put("/{customer_id}", response_model=CustomerRead, dependencies=[require("customers", "update")])
+@router.put(
+    "/{customer_id}", response_model=CustomerRead, dependencies=[require("customers", "update")], responses=WRITE_ERRORS
+)
 async def replace_customer(
     customer_id: Id, body: CustomerReplace, service: Service, if_match: IfMatch, response: Response
 ) -> Customer:
@@ -61,7 +69,9 @@ async def replace_customer(
     return customer
 
 
-@router.patch("/{customer_id}", response_model=CustomerRead, dependencies=[require("customers", "update")])
+@router.patch(
+    "/{customer_id}", response_model=CustomerRead, dependencies=[require("customers", "update")], responses=WRITE_ERRORS
+)
 async def update_customer(
     customer_id: Id, body: CustomerUpdate, service: Service, if_match: IfMatch, response: Response
 ) -> Customer:

@@ -6,6 +6,7 @@ from sqlalchemy import Row
 from app.auth.dependencies import require, service_for
 from app.core.http import IfMatch, location, with_etag
 from app.core.list_cache import CachedList, cached_list
+from app.core.openapi import error_responses
 from app.core.pagination import ListQuery, list_query
 from app.core.routing import PrefixedRouter
 from app.core.schemas import Id
@@ -14,6 +15,7 @@ from app.modules.products.schemas import ProductCreate, ProductFilters, ProductR
 from app.modules.products.service import ProductService
 
 router = PrefixedRouter(prefix="/products", tags=["products"])
+WRITE_ERRORS = error_responses(409)  # besides those every write can give: the sku is taken
 
 ListCache = Annotated[CachedList[ProductService], Depends(cached_list("products", service_for(ProductService)))]
 Service = Annotated[ProductService, Depends(service_for(ProductService))]
@@ -35,7 +37,11 @@ async def list_products(query: Query, cache: ListCache) -> object:
 
 
 @router.post(
-    "", response_model=ProductRead, status_code=status.HTTP_201_CREATED, dependencies=[require("products", "create")]
+    "",
+    response_model=ProductRead,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[require("products", "create")],
+    responses=WRITE_ERRORS,
 )
 async def create_product(body: ProductCreate, service: Service, response: Response, request: Request) -> Product:
     """Create a product."""
@@ -53,7 +59,9 @@ async def get_product(product_id: Id, service: Service, response: Response) -> R
     return product
 
 
-@router.put("/{product_id}", response_model=ProductRead, dependencies=[require("products", "update")])
+@router.put(
+    "/{product_id}", response_model=ProductRead, dependencies=[require("products", "update")], responses=WRITE_ERRORS
+)
 async def replace_product(
     product_id: Id, body: ProductReplace, service: Service, if_match: IfMatch, response: Response
 ) -> Product:
@@ -63,7 +71,9 @@ async def replace_product(
     return product
 
 
-@router.patch("/{product_id}", response_model=ProductRead, dependencies=[require("products", "update")])
+@router.patch(
+    "/{product_id}", response_model=ProductRead, dependencies=[require("products", "update")], responses=WRITE_ERRORS
+)
 async def update_product(
     product_id: Id, body: ProductUpdate, service: Service, if_match: IfMatch, response: Response
 ) -> Product:

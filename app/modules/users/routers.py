@@ -6,6 +6,7 @@ from sqlalchemy import Row
 from app.auth.dependencies import require, service_for
 from app.core.http import IfMatch, location, with_etag
 from app.core.list_cache import CachedList, cached_list
+from app.core.openapi import error_responses
 from app.core.pagination import ListQuery, NoFilters, list_query
 from app.core.routing import PrefixedRouter
 from app.core.schemas import Id
@@ -14,6 +15,7 @@ from app.modules.users.schemas import UserCreate, UserRead, UserReplace, UserSea
 from app.modules.users.service import UserService
 
 router = PrefixedRouter(prefix="/users", tags=["users"])
+WRITE_ERRORS = error_responses(409)  # besides those every write can give: the email is taken
 
 SORTABLE = ("id", "email", "name", "surname", "created_at", "updated_at")
 users_query = list_query(NoFilters, sortable=SORTABLE)
@@ -53,7 +55,11 @@ async def user_stats(service: Service) -> UserStats:
 
 
 @router.post(
-    "", response_model=UserRead, status_code=status.HTTP_201_CREATED, dependencies=[require("users", "create")]
+    "",
+    response_model=UserRead,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[require("users", "create")],
+    responses=WRITE_ERRORS,
 )
 async def create_user(body: UserCreate, service: Service, request: Request, response: Response) -> User:
     """Create a user."""
@@ -71,7 +77,7 @@ async def get_user(user_id: Id, service: Service, response: Response) -> Row[Any
     return user
 
 
-@router.put("/{user_id}", response_model=UserRead, dependencies=[require("users", "update")])
+@router.put("/{user_id}", response_model=UserRead, dependencies=[require("users", "update")], responses=WRITE_ERRORS)
 async def replace_user(user_id: Id, body: UserReplace, service: Service, if_match: IfMatch, response: Response) -> User:
     """Replace a user's writable fields (the password is kept)."""
     user = await service.update(user_id, body.model_dump(), if_match)
@@ -79,7 +85,7 @@ async def replace_user(user_id: Id, body: UserReplace, service: Service, if_matc
     return user
 
 
-@router.patch("/{user_id}", response_model=UserRead, dependencies=[require("users", "update")])
+@router.patch("/{user_id}", response_model=UserRead, dependencies=[require("users", "update")], responses=WRITE_ERRORS)
 async def update_user(user_id: Id, body: UserUpdate, service: Service, if_match: IfMatch, response: Response) -> User:
     """Change the given fields of a user."""
     user = await service.update(user_id, body.changes(), if_match)
