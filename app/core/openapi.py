@@ -17,7 +17,7 @@ _ERROR_REF = {"$ref": f"#/components/schemas/{ERROR_SCHEMA}"}
 _FASTAPI_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
 _DESCRIPTIONS = {
-    400: "The body is not text, or names what does not exist (a referenced id, a role, the current password)",
+    400: "The body is not UTF-8 text, or names what does not exist (a referenced id, a role, the current password)",
     401: "Missing, invalid or expired bearer token",
     403: "The caller lacks the operation's permission",
     404: "No such resource",
