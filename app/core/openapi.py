@@ -71,7 +71,7 @@ def document_errors(schema: dict[str, Any]) -> None:
 def _implied_errors(path: str, method: str, operation: dict[str, Any]) -> list[int]:
     errors = []
     # Parameters and bodies are validated, by FastAPI or by a dependency reading them itself (a list's query).
-    if "422" in operation.get("responses", {}) or operation.get("parameters") or "requestBody" in operation:
+    if operation.get("parameters") or "requestBody" in operation:
         errors.append(422)
     requirements = operation.get("security", [])
     if requirements:
