@@ -8,7 +8,9 @@ from pathlib import Path
 
 import asyncpg
 import redis
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 
 async def _admin(server_url: str, statement: str) -> None:
@@ -49,3 +51,17 @@ def scratch_redis_keys(redis_url: str | None, prefix: str) -> Iterator[None]:
                     client.delete(*keys)
             finally:
                 client.close()
+
+
+async def _lowest_id(url: str, table: str) -> int:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return int((await connection.execute(text(f"SELECT min(id) FROM {table}"))).scalar_one())
+    finally:
+        await engine.dispose()
+
+
+def lowest_id(url: str, table: str) -> int:
+    """The smallest id in `table` of the database at `url` (the bench's own tables only)."""
+    return asyncio.run(_lowest_id(url, table))
