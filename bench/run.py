@@ -124,6 +124,12 @@ class Floor:
         return statistics.median(run.requests_per_second for run in self.runs)
 
 
+def create_scenario(floor: Floor, base: str, seconds: int, env: dict[str, str]) -> WrkResult:
+    """`POST /products` at 32 connections, a new sku each time (bench/post_product.lua reads `env`)."""
+    script = ROOT / "bench/post_product.lua"
+    return floor.scenario("create_product", f"{base}/products", seconds=seconds, connections=32, script=script, env=env)
+
+
 def scenarios(api: Api, floor: Floor, seconds: int, token: str) -> list[WrkResult]:
     auth = {"Authorization": f"Bearer {token}"}
     base = api.base_url
@@ -137,14 +143,7 @@ def scenarios(api: Api, floor: Floor, seconds: int, token: str) -> list[WrkResul
         floor.scenario("get_product_c16", by_id, seconds=seconds, connections=16, headers=auth),
         floor.scenario("list_products_cached", listing, seconds=seconds, connections=32, headers=auth),
         floor.scenario("list_products_c16", listing, seconds=seconds, connections=16, headers=auth),
-        floor.scenario(
-            "create_product",
-            f"{base}/products",
-            seconds=seconds,
-            connections=32,
-            script=ROOT / "bench/post_product.lua",
-            env=env,
-        ),
+        create_scenario(floor, base, seconds, env),
         floor.scenario(
             "login", f"{base}/auth/login", seconds=seconds, connections=8, script=ROOT / "bench/login.lua", env=env
         ),
@@ -208,14 +207,7 @@ def run_stack(database_url: str, floor: Floor, seconds: int) -> list[WrkResult]:
         env = {**os.environ, "BENCH_TOKEN": "unused", "BENCH_RUN": f"stack-{secrets.token_hex(4)}"}
         return [
             floor.scenario("get_product", by_id, seconds=seconds, connections=32),
-            floor.scenario(
-                "create_product",
-                f"{base}/products",
-                seconds=seconds,
-                connections=32,
-                script=ROOT / "bench/post_product.lua",
-                env=env,
-            ),
+            create_scenario(floor, base, seconds, env),
         ]
 
 
