@@ -31,6 +31,7 @@ from app.core.middleware import RequestContextMiddleware
 from app.core.openapi import document_errors
 from app.core.outbox import OutboxSignal
 from app.core.relay import build_relay, running
+from app.core.routing import TrailingSlashMiddleware
 from app.core.runtime import tune_garbage_collector
 from app.modules.registry import DOMAIN_MODULES
 
@@ -148,6 +149,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "X-Cache",
             ],
         )
+    # Added first, so innermost: the access log records the path as it was sent.
+    app.add_middleware(TrailingSlashMiddleware)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.MAX_BODY_BYTES)
     # Added last, so outermost: it sees every response, RequestContextMiddleware's own 413/500 too.
     app.add_middleware(AuditMiddleware, writer=app.state.access_log, trusted_proxies=settings.TRUSTED_PROXIES)
@@ -161,6 +164,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(landing.router)
     return app
+
+
+def __getattr__(name: str) -> Any:
+    """`app`: the application built from the environment, for `uvicorn app.main:app` and
+    `fastapi run app/main.py`.
+
+    Built on first access rather than at import, so that importing this module (the tests,
+    which build many apps with `create_app(settings)`, and the CLI) reads no settings and
+    configures nothing. Building it connects to nothing either: that happens in `lifespan`.
+    """
+    if name == "app":
+        application = create_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # `fastapi run` looks for the app in dir(module).
+    return sorted({*globals(), "app"})
 
 
 def openapi_with_errors(app: FastAPI) -> dict[str, Any]:

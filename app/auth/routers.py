@@ -3,7 +3,7 @@
 import json
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, status
+from fastapi import Depends, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
@@ -78,13 +78,13 @@ async def refresh(body: RefreshRequest, service: Service) -> TokenPair:
     return await service.refresh(body.refresh_token)
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
 async def logout(principal: CurrentPrincipal, service: Service, body: LogoutRequest | None = None) -> None:
     """End this session: the access token and its refresh token stop working."""
     await service.logout(principal.claims, body.refresh_token if body else None)
 
 
-@router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
 async def logout_all(principal: CurrentPrincipal, service: Service) -> None:
     """End every session of the caller."""
     await service.logout_all(principal.claims)
@@ -103,7 +103,7 @@ async def update_me(body: MeUpdate, principal: CurrentPrincipal, session: Sessio
     return await _me(principal, session)
 
 
-@router.post("/change-password", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/change-password", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
 async def change_password(body: ChangePasswordRequest, principal: CurrentPrincipal, service: Service) -> None:
     """Change the caller's password; every other session ends."""
     await service.change_password(principal.claims, body.current_password, body.new_password)

@@ -1,8 +1,8 @@
-"""Small HTTP helpers shared by every router: ETag out, If-Match in, Location."""
+"""Small HTTP helpers shared by every router: ETag out, If-Match and If-None-Match in, Location."""
 
-from typing import Annotated, Protocol
+from typing import Annotated, Protocol, TypeVar
 
-from fastapi import Depends, Header, Request, Response
+from fastapi import Depends, Header, Request, Response, status
 
 from app.core.errors import PreconditionFailed
 
@@ -12,8 +12,25 @@ class HasVersion(Protocol):
     def version(self) -> int: ...
 
 
+ResourceT = TypeVar("ResourceT", bound=HasVersion)
+
+
 def with_etag(response: Response, resource: HasVersion) -> None:
     response.headers["ETag"] = f'"{resource.version}"'
+
+
+def etag_matches(if_none_match: str, version: int) -> bool:
+    """RFC 9110 weak comparison of an `If-None-Match` list (or `*`) with a resource's ETag."""
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or f'"{version}"' in tags
+
+
+def current_or_not_modified(resource: ResourceT, response: Response, if_none_match: str | None) -> ResourceT | Response:
+    """The resource with its ETag, or an empty 304 when the client already holds this version."""
+    if if_none_match is not None and etag_matches(if_none_match, resource.version):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": f'"{resource.version}"'})
+    with_etag(response, resource)
+    return resource
 
 
 def location(request: Request, resource_id: int | None) -> str:
@@ -38,3 +55,4 @@ async def parse_if_match(if_match: Annotated[str | None, Header(max_length=128)]
 
 
 IfMatch = Annotated[int | None, Depends(parse_if_match)]
+IfNoneMatch = Annotated[str | None, Header(max_length=1024)]

@@ -33,6 +33,7 @@ class Module:
     create: Callable[[httpx.AsyncClient], Awaitable[dict[str, Any]]]
     replacement: BodyBuilder  # a valid POST/PUT body
     change: dict[str, Any] = field(default_factory=dict)  # a valid PATCH body
+    text_field: str = "name"  # a field `q` searches
 
     @property
     def path(self) -> str:
@@ -41,10 +42,10 @@ class Module:
 
 MODULES = [
     Module("users", create_user, fixed(lambda: {"email": f"{unique('u')}@example.com", "name": "P"}), {"name": "N"}),
-    Module("posts", create_post, fixed(lambda: {"title": "P", "content": "Replaced"}), {"title": "N"}),
+    Module("posts", create_post, fixed(lambda: {"title": "P", "content": "Replaced"}), {"title": "N"}, "title"),
     Module("products", create_product, fixed(lambda: {"sku": unique("P-"), "name": "P", "price": "1"}), {"name": "N"}),
     Module("customers", create_customer, fixed(lambda: {"name": "P", "email": f"{unique('c')}@x.com"}), {"name": "N"}),
-    Module("tasks", create_task, fixed(lambda: {"title": "P"}), {"title": "N"}),
+    Module("tasks", create_task, fixed(lambda: {"title": "P"}), {"title": "N"}, "title"),
 ]
 
 
@@ -212,3 +213,57 @@ async def test_lists_are_cached_until_a_write_commits(client: httpx.AsyncClient,
     assert second.headers["X-Total-Count"] == first.headers["X-Total-Count"]
     assert third.headers["X-Cache"] == "MISS"
     assert created["id"] in [item["id"] for item in third.json()]
+
+
+async def test_a_trailing_slash_is_served_without_a_redirect(client: httpx.AsyncClient, module: Module) -> None:
+    created = await client.post(f"{module.path}/", json=await module.replacement(client))
+    assert created.status_code == 201, created.text
+    assert created.headers["Location"] == f"{module.path}/{created.json()['id']}"
+    item = f"{module.path}/{created.json()['id']}/"
+
+    listed = await client.get(f"{module.path}/")
+    fetched = await client.get(item)
+    patched = await client.patch(item, json=module.change)
+    deleted = await client.delete(item)
+
+    assert [listed.status_code, fetched.status_code, patched.status_code, deleted.status_code] == [200, 200, 200, 204]
+    assert created.json()["id"] in [row["id"] for row in listed.json()]
+
+
+async def test_if_none_match_with_the_current_etag_is_an_empty_304(client: httpx.AsyncClient, module: Module) -> None:
+    existing = await module.create(client)
+    item = f"{module.path}/{existing['id']}"
+
+    unchanged = await client.get(item, headers={"If-None-Match": '"1"'})
+    listed_tags = await client.get(item, headers={"If-None-Match": 'W/"7", W/"1"'})
+    await client.patch(item, json=module.change)
+    changed = await client.get(item, headers={"If-None-Match": '"1"'})
+
+    assert (unchanged.status_code, unchanged.content, unchanged.headers["ETag"]) == (304, b"", '"1"')
+    assert "content-type" not in unchanged.headers
+    assert listed_tags.status_code == 304
+    assert (changed.status_code, changed.headers["ETag"], changed.json()["version"]) == (200, '"2"', 2)
+
+
+async def test_a_204_carries_no_body_headers(client: httpx.AsyncClient, module: Module) -> None:
+    existing = await module.create(client)
+
+    deleted = await client.delete(f"{module.path}/{existing['id']}")
+
+    assert deleted.status_code == 204
+    assert "content-type" not in deleted.headers
+    assert deleted.headers.get("content-length", "0") == "0"
+
+
+async def test_q_searches_every_list_in_any_case(client: httpx.AsyncClient, module: Module) -> None:
+    marker = unique("Zebra")
+    body = {**await module.replacement(client), module.text_field: f"The {marker} one"}
+    wanted = (await client.post(module.path, json=body)).json()
+    await module.create(client)
+
+    found = await client.get(module.path, params={"q": marker.upper(), "limit": 100})
+    wildcard = await client.get(module.path, params={"q": "%", "limit": 100})
+
+    assert found.status_code == 200, found.text
+    assert [row["id"] for row in found.json()] == [wanted["id"]]
+    assert wanted["id"] not in [row["id"] for row in wildcard.json()]  # % is taken literally

@@ -91,7 +91,12 @@ async def update_role(
     return role
 
 
-@router.delete("/roles/{role_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[require("roles", "delete")])
+@router.delete(
+    "/roles/{role_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    dependencies=[require("roles", "delete")],
+)
 async def delete_role(role_id: Id, service: Service, if_match: IfMatch) -> None:
     """Delete a role; its holders lose what it granted on their next request."""
     await service.delete(role_id, if_match)

@@ -4,7 +4,7 @@ from fastapi import Depends, Request, Response, status
 from sqlalchemy import Row
 
 from app.auth.dependencies import require, service_for
-from app.core.http import IfMatch, location, with_etag
+from app.core.http import IfMatch, IfNoneMatch, current_or_not_modified, location, with_etag
 from app.core.list_cache import CachedList, cached_list
 from app.core.openapi import error_responses
 from app.core.pagination import ListQuery, list_query
@@ -50,11 +50,11 @@ async def create_customer(body: CustomerCreate, service: Service, response: Resp
 
 
 @router.get("/{customer_id}", response_model=CustomerRead, dependencies=[require("customers", "read")])
-async def get_customer(customer_id: Id, service: Service, response: Response) -> Row[Any]:
-    """Get one customer."""
-    customer = await service.read(customer_id)
-    with_etag(response, customer)
-    return customer
+async def get_customer(
+    customer_id: Id, service: Service, response: Response, if_none_match: IfNoneMatch = None
+) -> Row[Any] | Response:
+    """Get one customer (304 when `If-None-Match` holds its current ETag)."""
+    return current_or_not_modified(await service.read(customer_id), response, if_none_match)
 
 
 @router.put(
@@ -81,7 +81,12 @@ async def update_customer(
     return customer
 
 
-@router.delete("/{customer_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[require("customers", "delete")])
+@router.delete(
+    "/{customer_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,  # no body, so no content-type
+    dependencies=[require("customers", "delete")],
+)
 async def delete_customer(customer_id: Id, service: Service, if_match: IfMatch) -> None:
     """Delete a customer; its tasks stay, without a customer."""
     await service.delete(customer_id, if_match)

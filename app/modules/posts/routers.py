@@ -4,7 +4,7 @@ from fastapi import Depends, Request, Response, status
 from sqlalchemy import Row
 
 from app.auth.dependencies import require, service_for
-from app.core.http import IfMatch, location, with_etag
+from app.core.http import IfMatch, IfNoneMatch, current_or_not_modified, location, with_etag
 from app.core.list_cache import CachedList, cached_list
 from app.core.pagination import ListQuery, NoFilters, list_query
 from app.core.routing import PrefixedRouter
@@ -54,11 +54,11 @@ async def create_post(body: PostCreate, service: Service, response: Response, re
 
 
 @router.get("/{post_id}", response_model=PostRead, dependencies=[require("posts", "read")])
-async def get_post(post_id: Id, service: Service, response: Response) -> Row[Any]:
-    """Get one post."""
-    post = await service.read(post_id)
-    with_etag(response, post)
-    return post
+async def get_post(
+    post_id: Id, service: Service, response: Response, if_none_match: IfNoneMatch = None
+) -> Row[Any] | Response:
+    """Get one post (304 when `If-None-Match` holds its current ETag)."""
+    return current_or_not_modified(await service.read(post_id), response, if_none_match)
 
 
 @router.put("/{post_id}", response_model=PostRead, dependencies=[require("posts", "update")])
@@ -77,7 +77,12 @@ async def update_post(post_id: Id, body: PostUpdate, service: Service, if_match:
     return post
 
 
-@router.delete("/{post_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[require("posts", "delete")])
+@router.delete(
+    "/{post_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,  # no body, so no content-type
+    dependencies=[require("posts", "delete")],
+)
 async def delete_post(post_id: Id, service: Service, if_match: IfMatch) -> None:
     """Delete a post."""
     await service.delete(post_id, if_match)

@@ -33,6 +33,7 @@ class PostRead(ResourceRead):
 
 
 class PostFilters(BaseModel):
+    q: str | None = Field(default=None, max_length=200, description="Part of the title or content, any case")
     user_id: Id | None = Field(default=None, description="Only this user's posts")
 
 

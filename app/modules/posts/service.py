@@ -1,8 +1,10 @@
 from typing import Any
 
+from sqlalchemy import or_
+
 from app.core.errors import BadRequest
 from app.core.pagination import Page, Pagination, SortField
-from app.core.repository import equal_filters
+from app.core.repository import equal_filters, ilike_contains
 from app.core.service import CrudService
 from app.modules.posts.models import Post
 from app.modules.posts.repository import PostRepository
@@ -27,7 +29,10 @@ class PostService(CrudService[Post]):
         return await super().update(id_, values, expected_version)
 
     async def search(self, pagination: Pagination, sort: list[SortField], filters: PostFilters) -> Page[Post]:
-        return await self.list(pagination, sort, equal_filters(Post, filters.model_dump()))
+        conditions = equal_filters(Post, filters.model_dump(exclude={"q"}))
+        if filters.q:
+            conditions.append(or_(ilike_contains(Post.title, filters.q), ilike_contains(Post.content, filters.q)))
+        return await self.list(pagination, sort, conditions)
 
     async def stats(self, pagination: Pagination) -> Page[PostCount]:
         page = await self.repository.count_by_user(skip=pagination.skip, limit=pagination.limit)

@@ -4,7 +4,7 @@ from fastapi import Depends, Request, Response, status
 from sqlalchemy import Row
 
 from app.auth.dependencies import require, service_for
-from app.core.http import IfMatch, location, with_etag
+from app.core.http import IfMatch, IfNoneMatch, current_or_not_modified, location, with_etag
 from app.core.list_cache import CachedList, cached_list
 from app.core.openapi import error_responses
 from app.core.pagination import ListQuery, list_query
@@ -52,11 +52,11 @@ async def create_product(body: ProductCreate, service: Service, response: Respon
 
 
 @router.get("/{product_id}", response_model=ProductRead, dependencies=[require("products", "read")])
-async def get_product(product_id: Id, service: Service, response: Response) -> Row[Any]:
-    """Get one product."""
-    product = await service.read(product_id)
-    with_etag(response, product)
-    return product
+async def get_product(
+    product_id: Id, service: Service, response: Response, if_none_match: IfNoneMatch = None
+) -> Row[Any] | Response:
+    """Get one product (304 when `If-None-Match` holds its current ETag)."""
+    return current_or_not_modified(await service.read(product_id), response, if_none_match)
 
 
 @router.put(
@@ -83,7 +83,12 @@ async def update_product(
     return product
 
 
-@router.delete("/{product_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[require("products", "delete")])
+@router.delete(
+    "/{product_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,  # no body, so no content-type
+    dependencies=[require("products", "delete")],
+)
 async def delete_product(product_id: Id, service: Service, if_match: IfMatch) -> None:
     """Delete a product."""
     await service.delete(product_id, if_match)

@@ -4,7 +4,7 @@ from fastapi import Depends, Request, Response, status
 from sqlalchemy import Row
 
 from app.auth.dependencies import require, service_for
-from app.core.http import IfMatch, location, with_etag
+from app.core.http import IfMatch, IfNoneMatch, current_or_not_modified, location, with_etag
 from app.core.list_cache import CachedList, cached_list
 from app.core.pagination import ListQuery, list_query
 from app.core.routing import PrefixedRouter
@@ -43,11 +43,11 @@ async def create_task(body: TaskCreate, service: Service, response: Response, re
 
 
 @router.get("/{task_id}", response_model=TaskRead, dependencies=[require("tasks", "read")])
-async def get_task(task_id: Id, service: Service, response: Response) -> Row[Any]:
-    """Get one task."""
-    task = await service.read(task_id)
-    with_etag(response, task)
-    return task
+async def get_task(
+    task_id: Id, service: Service, response: Response, if_none_match: IfNoneMatch = None
+) -> Row[Any] | Response:
+    """Get one task (304 when `If-None-Match` holds its current ETag)."""
+    return current_or_not_modified(await service.read(task_id), response, if_none_match)
 
 
 @router.put("/{task_id}", response_model=TaskRead, dependencies=[require("tasks", "update")])
@@ -66,7 +66,12 @@ async def update_task(task_id: Id, body: TaskUpdate, service: Service, if_match:
     return task
 
 
-@router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[require("tasks", "delete")])
+@router.delete(
+    "/{task_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,  # no body, so no content-type
+    dependencies=[require("tasks", "delete")],
+)
 async def delete_task(task_id: Id, service: Service, if_match: IfMatch) -> None:
     """Delete a task."""
     await service.delete(task_id, if_match)

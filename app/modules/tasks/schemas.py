@@ -49,6 +49,7 @@ class TaskRead(ResourceRead):
 
 
 class TaskFilters(BaseModel):
+    q: str | None = Field(default=None, max_length=200, description="Part of the title or description, any case")
     status: TaskStatus | None = None
     priority: TaskPriority | None = None
     assignee_id: Id | None = None

@@ -1,7 +1,8 @@
+from sqlalchemy import or_
 from sqlmodel import col
 
 from app.core.pagination import Page, Pagination, SortField
-from app.core.repository import equal_filters
+from app.core.repository import equal_filters, ilike_contains
 from app.core.service import CrudService
 from app.modules.customers import repository as customers_repository
 from app.modules.tasks.models import Task
@@ -20,7 +21,9 @@ class TaskService(CrudService[Task]):
     )
 
     async def search(self, pagination: Pagination, sort: list[SortField], filters: TaskFilters) -> Page[Task]:
-        conditions = equal_filters(Task, filters.model_dump(exclude={"due_before"}))
+        conditions = equal_filters(Task, filters.model_dump(exclude={"q", "due_before"}))
+        if filters.q:
+            conditions.append(or_(ilike_contains(Task.title, filters.q), ilike_contains(Task.description, filters.q)))
         if filters.due_before is not None:
             conditions.append(col(Task.due_date) < filters.due_before)
         return await self.list(pagination, sort, conditions)

@@ -4,22 +4,30 @@ from fastapi import Depends, Request, Response, status
 from sqlalchemy import Row
 
 from app.auth.dependencies import require, service_for
-from app.core.http import IfMatch, location, with_etag
+from app.core.http import IfMatch, IfNoneMatch, current_or_not_modified, location, with_etag
 from app.core.list_cache import CachedList, cached_list
 from app.core.openapi import error_responses
-from app.core.pagination import ListQuery, NoFilters, list_query
+from app.core.pagination import ListQuery, list_query
 from app.core.routing import PrefixedRouter
 from app.core.schemas import Id
 from app.modules.users.models import User
-from app.modules.users.schemas import UserCreate, UserRead, UserReplace, UserSearchFilters, UserStats, UserUpdate
+from app.modules.users.schemas import (
+    UserCreate,
+    UserFilters,
+    UserRead,
+    UserReplace,
+    UserSearchFilters,
+    UserStats,
+    UserUpdate,
+)
 from app.modules.users.service import UserService
 
 router = PrefixedRouter(prefix="/users", tags=["users"])
 WRITE_ERRORS = error_responses(409)  # besides those every write can give: the email is taken
 
 SORTABLE = ("id", "email", "name", "surname", "created_at", "updated_at")
-users_query = list_query(NoFilters, sortable=SORTABLE)
-Query = Annotated[ListQuery[NoFilters], Depends(users_query)]
+users_query = list_query(UserFilters, sortable=SORTABLE)
+Query = Annotated[ListQuery[UserFilters], Depends(users_query)]
 search_query = list_query(UserSearchFilters, sortable=SORTABLE)
 SearchQuery = Annotated[ListQuery[UserSearchFilters], Depends(search_query)]
 ListCache = Annotated[CachedList[UserService], Depends(cached_list("users", service_for(UserService)))]
@@ -30,8 +38,8 @@ Service = Annotated[UserService, Depends(service_for(UserService))]
     "", response_model=list[UserRead], dependencies=[require("users", "read")], openapi_extra=users_query.openapi
 )
 async def list_users(query: Query, cache: ListCache) -> object:
-    """List users."""
-    return await cache.respond(query, lambda service: service.list(query.pagination, query.sort))
+    """List users, filtered by text."""
+    return await cache.respond(query, lambda service: service.search(query.pagination, query.sort, q=query.filters.q))
 
 
 @router.get(
@@ -41,10 +49,13 @@ async def list_users(query: Query, cache: ListCache) -> object:
     openapi_extra=search_query.openapi,
 )
 async def search_users(query: SearchQuery, cache: ListCache) -> object:
-    """Search users by name and creation time."""
+    """Search users by text, name and creation time."""
     filters = query.filters
     return await cache.respond(
-        query, lambda service: service.search(query.pagination, query.sort, filters.name, filters.created_after)
+        query,
+        lambda service: service.search(
+            query.pagination, query.sort, q=filters.q, name=filters.name, created_after=filters.created_after
+        ),
     )
 
 
@@ -70,11 +81,11 @@ async def create_user(body: UserCreate, service: Service, request: Request, resp
 
 
 @router.get("/{user_id}", response_model=UserRead, dependencies=[require("users", "read")])
-async def get_user(user_id: Id, service: Service, response: Response) -> Row[Any]:
-    """Get one user."""
-    user = await service.read(user_id)
-    with_etag(response, user)
-    return user
+async def get_user(
+    user_id: Id, service: Service, response: Response, if_none_match: IfNoneMatch = None
+) -> Row[Any] | Response:
+    """Get one user (304 when `If-None-Match` holds its current ETag)."""
+    return current_or_not_modified(await service.read(user_id), response, if_none_match)
 
 
 @router.put("/{user_id}", response_model=UserRead, dependencies=[require("users", "update")], responses=WRITE_ERRORS)
@@ -93,7 +104,12 @@ async def update_user(user_id: Id, body: UserUpdate, service: Service, if_match:
     return user
 
 
-@router.delete("/{user_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[require("users", "delete")])
+@router.delete(
+    "/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,  # no body, so no content-type
+    dependencies=[require("users", "delete")],
+)
 async def delete_user(user_id: Id, service: Service, if_match: IfMatch) -> None:
     """Delete a user, its posts, and its task assignments."""
     await service.delete(user_id, if_match)

@@ -41,7 +41,11 @@ class UserRead(ResourceRead):
     is_superuser: bool
 
 
-class UserSearchFilters(BaseModel):
+class UserFilters(BaseModel):
+    q: str | None = Field(default=None, max_length=200, description="Part of the email, name or surname, any case")
+
+
+class UserSearchFilters(UserFilters):
     name: str | None = Field(default=None, max_length=100, description="Case-insensitive part of the name")
     created_after: UTCDatetime | None = Field(default=None, description="A date or an ISO 8601 datetime")
 

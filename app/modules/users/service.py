@@ -1,6 +1,7 @@
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import col
 
 from app.auth.passwords import hash_password
@@ -50,9 +51,17 @@ class UserService(CrudService[User]):
         await rbac_repository.RoleRepository(self.session).set_user_roles(instance.id, set())
 
     async def search(
-        self, pagination: Pagination, sort: list[SortField], name: str | None, created_after: datetime | None
+        self,
+        pagination: Pagination,
+        sort: list[SortField],
+        *,
+        q: str | None = None,
+        name: str | None = None,
+        created_after: datetime | None = None,
     ) -> Page[User]:
-        filters = []
+        filters: list[ColumnElement[bool]] = []
+        if q:
+            filters.append(or_(*(ilike_contains(column, q) for column in (User.email, User.name, User.surname))))
         if name:
             filters.append(ilike_contains(User.name, name))
         if created_after is not None:
