@@ -10,6 +10,7 @@ import app.models  # noqa: F401 - registers every table on SQLModel.metadata
 from alembic import context
 from app.core.config import get_settings
 from app.core.database import create_engine
+from app.core.locks import lock_for_transaction
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -34,6 +35,8 @@ def do_run_migrations(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        # Replicas that all run `db upgrade` on start take turns: the next one finds the schema at head.
+        lock_for_transaction(connection, "migrations")
         context.run_migrations()
 
 

@@ -4,6 +4,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import typer
 import uvicorn
@@ -40,6 +41,16 @@ def alembic_config(database_url: str | None = None) -> Config:
     return config
 
 
+def where(url: str | None) -> str:
+    """Where a URL points, for a start line: the scheme, host and port or file, never credentials."""
+    if not url:
+        return "(not configured)"
+    parts = urlsplit(url)
+    if parts.hostname is None:
+        return f"{parts.scheme}:{parts.path.removeprefix('/')}"
+    return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}"
+
+
 @cli.command()
 def serve(
     host: str | None = typer.Option(None, help="Defaults to the HOST setting"),
@@ -49,12 +60,17 @@ def serve(
 ) -> None:
     """Serve the API with uvicorn."""
     settings = get_settings()
+    host, port, workers = host or settings.HOST, port or settings.PORT, workers or settings.WORKERS
+    typer.echo(
+        f"Serving on http://{host}:{port} with {workers} worker(s) on {where(settings.DATABASE_URL)};"
+        f" docs at http://{host}:{port}/docs; Ctrl-C to stop"
+    )
     uvicorn.run(
         "app.main:create_app",
         factory=True,
-        host=host or settings.HOST,
-        port=port or settings.PORT,
-        workers=workers or settings.WORKERS,
+        host=host,
+        port=port,
+        workers=workers,
         reload=reload,
         access_log=False,
         proxy_headers=False,
@@ -85,7 +101,11 @@ def seed() -> None:
     """Create the default roles and the first superuser (idempotent)."""
     from app.seeds import run_seed
 
-    asyncio.run(run_seed(get_settings()))
+    created = asyncio.run(run_seed(get_settings()))
+    if created:
+        typer.echo(f"Seeded: {', '.join(created)}")
+    else:
+        typer.echo("Nothing to seed: the built-in roles and the first superuser exist already")
 
 
 @cli.command("create-superuser")
@@ -127,7 +147,12 @@ def events_relay() -> None:
     """Publish pending outbox events to EVENTS_EXCHANGE until stopped; several may run at once."""
     from app.core.workers import run_relay
 
-    asyncio.run(run_relay(get_settings()))
+    settings = get_settings()
+    typer.echo(
+        f"Relaying outbox events from {where(settings.DATABASE_URL)} to exchange {settings.EVENTS_EXCHANGE}"
+        f" on {where(settings.RABBITMQ_URL)}; Ctrl-C to stop"
+    )
+    asyncio.run(run_relay(settings))
 
 
 @events_cli.command("prune")
@@ -161,4 +186,9 @@ def events_consume(
     overrides: dict[str, object] = {"EVENTS_QUEUE": queue} if queue else {}
     if binding:
         overrides["EVENTS_BINDINGS"] = binding
-    asyncio.run(run_consumer(settings.model_copy(update=overrides)))
+    settings = settings.model_copy(update=overrides)
+    typer.echo(
+        f"Consuming queue {settings.EVENTS_QUEUE} (bound to {', '.join(settings.EVENTS_BINDINGS)} on exchange"
+        f" {settings.EVENTS_EXCHANGE}) on {where(settings.RABBITMQ_URL)}; Ctrl-C to stop"
+    )
+    asyncio.run(run_consumer(settings))

@@ -7,6 +7,7 @@ from app.auth.rbac.catalogue import ACTIONS
 from app.auth.rbac.repository import RoleRepository
 from app.auth.rbac.service import RoleService
 from app.core.config import Settings
+from app.core.locks import held
 from app.modules.registry import DOMAIN_MODULES
 from app.modules.users.repository import UserRepository
 from app.modules.users.service import UserService
@@ -27,32 +28,39 @@ def builtin_roles() -> dict[str, tuple[str, dict[str, list[str]]]]:
     }
 
 
-async def run_seed(settings: Settings) -> None:
+async def run_seed(settings: Settings) -> list[str]:
+    """Seed what is missing; what was created, one line each (nothing: an empty list).
+
+    Processes that seed at once (replicas on start) take turns, so each finds the others' rows.
+    """
     from app.main import standalone_sessions
 
-    async with standalone_sessions(settings) as sessions, sessions() as session:
-        await ensure_roles(session)
-        await ensure_superuser(session, settings)
+    async with held(settings, "seed"), standalone_sessions(settings) as sessions, sessions() as session:
+        return [*await ensure_roles(session), *await ensure_superuser(session, settings)]
 
 
-async def ensure_roles(session: AsyncSession) -> None:
+async def ensure_roles(session: AsyncSession) -> list[str]:
     """Create missing built-in roles; roles an admin has since edited are left as they are."""
     service, repository = RoleService(session), RoleRepository(session)
+    created = []
     for name, (description, grants) in builtin_roles().items():
         if await repository.get_by_name(name) is None:
             await service.create_role({"name": name, "description": description, "permissions": grants})
             logger.info("role_created", role=name)
+            created.append(f"role {name}")
+    return created
 
 
-async def ensure_superuser(session: AsyncSession, settings: Settings) -> None:
+async def ensure_superuser(session: AsyncSession, settings: Settings) -> list[str]:
     email, password = settings.FIRST_SUPERUSER_EMAIL, settings.FIRST_SUPERUSER_PASSWORD
     if not email or not password:
         logger.warning("first_superuser_skipped", reason="FIRST_SUPERUSER_EMAIL or FIRST_SUPERUSER_PASSWORD unset")
-        return
+        return []
     if await UserRepository(session).get_by_email(email) is not None:
-        return
+        return []
     await create_superuser(session, email, password)
     logger.info("first_superuser_created", email=email)
+    return [f"superuser {email.lower()}"]
 
 
 async def create_superuser(session: AsyncSession, email: str, password: str, name: str = "Admin") -> None:
