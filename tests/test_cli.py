@@ -108,3 +108,49 @@ def test_events_prune_reports_what_it_deleted(tmp_path: Path, database: Path, cl
     assert "Pruned 1 sent outbox events and 0 consumer receipts" in result.stdout
     with sqlite3.connect(database) as connection:
         assert connection.execute("SELECT event_id FROM outbox_events").fetchall() == [("e2",)]
+
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_wrapper(script: str, *args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    inherited = {key: value for key, value in os.environ.items() if key not in Settings.model_fields}
+    return subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / script), *args],
+        env={**inherited, "COLUMNS": "200", "NO_COLOR": "1", **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("script", ["scripts/archive_audit.py", "seeds/seed_create_app.py"])
+def test_wrappers_name_themselves_in_their_usage_line(tmp_path: Path, script: str) -> None:
+    result = run_wrapper(script, "--help", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert f"Usage: {Path(script).name} [OPTIONS]" in result.stdout
+
+
+def test_wrappers_work_from_another_directory(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert run_cli("db", "upgrade", cwd=tmp_path, **cli_env).returncode == 0
+
+    seeded = run_wrapper("seeds/seed_create_app.py", cwd=elsewhere, **cli_env)
+    again = run_wrapper("seeds/seed_create_app.py", cwd=elsewhere, **cli_env)
+    archived = run_wrapper(
+        "scripts/archive_audit.py", "--older-than-days", "0", "--dest", "cold", cwd=elsewhere, **cli_env
+    )
+
+    assert seeded.returncode == 0, seeded.stderr
+    assert "Seeded: role admin, role manager, role viewer, superuser root@example.com" in seeded.stdout
+    assert again.returncode == 0, again.stderr
+    assert "Nothing to seed" in again.stdout
+    assert archived.returncode == 0, archived.stderr
+    assert "changes: archived" in archived.stdout
+    assert "archive changes: 0/" in archived.stderr  # progress lines, though stderr is not a terminal
+    assert sorted(path.name for path in elsewhere.iterdir()) == ["cold"]  # no stray ./data
+    assert list((elsewhere / "cold").glob("*.jsonl.gz"))

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlmodel import col
-from tqdm import tqdm
 
 from app.audit.archive import files
 from app.audit.archive.files import ArchiveError, Head, Manifest
+from app.audit.archive.progress import progress
 from app.audit.repository import AccessLogRepository, AuditChangeRepository, AuditLogRepository
 from app.core.database import SessionFactory, transaction
 from app.core.models import utcnow
@@ -153,7 +153,7 @@ async def _write_rows(
             return None
         writer = await asyncio.to_thread(files.RowFileWriter, path)
         try:
-            with tqdm(total=total, unit="rows", desc=f"archive {kind}", disable=None) as bar:
+            with progress(total, f"archive {kind}") as bar:
                 while rows := await repository.after_id(summary.last_id, older, batch_size):
                     dumped = [row.model_dump(mode="json") for row in rows]
                     await asyncio.to_thread(writer.write, dumped)
@@ -172,7 +172,7 @@ async def _delete_archived_rows(
 ) -> None:
     # The ids come from re-reading the file, so only rows that are safely archived go.
     ids = await asyncio.to_thread(files.check_data_file, directory, manifest)
-    with tqdm(total=len(ids), unit="rows", desc=f"delete {manifest.kind}", disable=None) as bar:
+    with progress(len(ids), f"delete {manifest.kind}") as bar:
         for start in range(0, len(ids), batch_size):
             batch = ids[start : start + batch_size]
             await delete_batch(session_factory, manifest.kind, batch)

@@ -6,11 +6,10 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from app.audit.archive import files
 from app.audit.archive.archiver import REPOSITORIES
 from app.audit.archive.files import ArchiveError, Manifest
+from app.audit.archive.progress import progress
 from app.core.database import SessionFactory, transaction
 
 
@@ -25,7 +24,7 @@ async def restore(session_factory: SessionFactory, data_file: Path, batch_size: 
     model = REPOSITORIES[manifest.kind].model
     rows = files.read_rows(data_file)
     restored = skipped = 0
-    with tqdm(total=manifest.count, unit="rows", desc=f"restore {manifest.kind}", disable=None) as bar:
+    with progress(manifest.count, f"restore {manifest.kind}") as bar:
         while raw := await asyncio.to_thread(lambda: list(islice(rows, batch_size))):
             batch = [model.model_validate(row).model_dump() for row in raw]
             inserted = await _insert_missing(session_factory, manifest.kind, batch)
