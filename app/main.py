@@ -121,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
     app = FastAPIOffline(
+        redoc_url=None,  # served by app.core.landing, without the bundle's CDN logo
         title="Enterprise API",
         version=VERSION,
         description="Users, posts, products, tasks and customers behind JWT, RBAC and a full audit trail.",

@@ -101,6 +101,15 @@ async def test_docs_are_served_without_a_cdn(anon_client: httpx.AsyncClient, pag
         served = await anon_client.get(asset)
         assert served.status_code == 200, asset
         assert served.content
+        assert b"https://cdn." not in served.content, asset  # ReDoc's footer logo came from cdn.redoc.ly
+
+
+async def test_the_favicon_is_served(anon_client: httpx.AsyncClient) -> None:
+    response = await anon_client.get("/favicon.ico")
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "image/png"
+    assert response.content.startswith(b"\x89PNG")
 
 
 async def test_openapi_schema_lists_the_routes(anon_client: httpx.AsyncClient) -> None:
