@@ -27,16 +27,20 @@ class WrkResult:
         return asdict(self)
 
 
+WRK_MISSING = (
+    "make bench needs wrk, an HTTP load generator, and does not install it itself.\n"
+    "Install it, then run make bench again:\n"
+    "  Debian/Ubuntu: sudo apt-get install wrk\n"
+    "  macOS:         brew install wrk\n"
+    "  from source:   https://github.com/wg/wrk"
+)
+
+
 def ensure_wrk() -> str:
     found = shutil.which("wrk")
-    if found:
-        return found
-    print("wrk is missing: installing it from the system packages")
-    subprocess.run(["apt-get", "install", "-y", "wrk"], check=False, capture_output=True)
-    if not shutil.which("wrk"):
-        subprocess.run(["apt-get", "update"], check=True, capture_output=True)
-        subprocess.run(["apt-get", "install", "-y", "wrk"], check=True, capture_output=True)
-    return shutil.which("wrk") or "wrk"
+    if not found:
+        raise SystemExit(WRK_MISSING)
+    return found
 
 
 def _millis(text: str) -> float:
