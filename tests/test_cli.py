@@ -5,11 +5,13 @@ import re
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
 from app.core.config import Settings
+from tests.servers import free_port
 
 SUPERUSER_EMAIL = "Root@Example.com"
 
@@ -154,3 +156,40 @@ def test_wrappers_work_from_another_directory(tmp_path: Path, cli_env: dict[str,
     assert "archive changes: 0/" in archived.stderr  # progress lines, though stderr is not a terminal
     assert sorted(path.name for path in elsewhere.iterdir()) == ["cold"]  # no stray ./data
     assert list((elsewhere / "cold").glob("*.jsonl.gz"))
+
+
+@pytest.mark.parametrize(
+    ("command", "start_line"),
+    [
+        pytest.param(["serve", "--port", "{port}"], "Serving on http://127.0.0.1:{port} with 1 worker(s)", id="serve"),
+        pytest.param(["events", "relay"], "Relaying outbox events from sqlite", id="relay"),
+        pytest.param(["events", "consume"], "Consuming queue app.events.log (bound to user.*", id="consume"),
+    ],
+)
+def test_long_running_commands_say_what_they_do_at_start(
+    tmp_path: Path, cli_env: dict[str, str], command: list[str], start_line: str
+) -> None:
+    port = str(free_port())
+    inherited = {key: value for key, value in os.environ.items() if key not in Settings.model_fields}
+    env = {**inherited, **cli_env, "RABBITMQ_URL": "amqp://guest:secret-pw@127.0.0.1:1/"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", *(part.format(port=port) for part in command)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    deadline = threading.Timer(60, process.kill)  # a command that never prints must not hang the suite
+    deadline.start()
+    try:
+        assert process.stdout is not None
+        first_line = process.stdout.readline()
+    finally:
+        deadline.cancel()
+        process.terminate()
+        process.wait(timeout=30)
+
+    assert start_line.format(port=port) in first_line
+    assert "Ctrl-C to stop" in first_line
+    assert "secret-pw" not in first_line
