@@ -101,11 +101,14 @@ def seed() -> None:
     """Create the default roles and the first superuser (idempotent)."""
     from app.seeds import run_seed
 
-    created = asyncio.run(run_seed(get_settings()))
+    settings = get_settings()
+    created = asyncio.run(run_seed(settings))
     if created:
         typer.echo(f"Seeded: {', '.join(created)}")
-    else:
+    elif settings.FIRST_SUPERUSER_PASSWORD:
         typer.echo("Nothing to seed: the built-in roles and the first superuser exist already")
+    else:
+        typer.echo("Nothing to seed: the built-in roles exist already (no FIRST_SUPERUSER_PASSWORD, so no superuser)")
 
 
 @cli.command("create-superuser")

@@ -157,7 +157,7 @@ async def test_a_lists_query_parameters_are_documented(anon_client: httpx.AsyncC
 
     parameters = {parameter["name"]: parameter for parameter in operation["parameters"]}
     window = ["skip", "limit", "page", "per_page", "sort"]
-    assert list(parameters) == [*window, "status", "priority", "assignee_id", "customer_id", "due_before"]
+    assert list(parameters) == [*window, "q", "status", "priority", "assignee_id", "customer_id", "due_before"]
     assert all(parameter["in"] == "query" and not parameter["required"] for parameter in parameters.values())
     assert parameters["limit"]["description"] == "Rows to return"
     assert {"type": "integer", "minimum": 1, "maximum": 100} in parameters["limit"]["schema"]["anyOf"]
