@@ -17,6 +17,7 @@ from app.core.context import actor_id_var
 from app.core.database import SessionFactory
 from app.core.deps import get_session
 from app.core.errors import Forbidden, Unauthorized
+from app.core.ownership import SCOPED_ACTIONS, scoped
 from app.core.service import CrudService
 
 bearer_scheme = OAuth2PasswordBearer(tokenUrl="auth/login", auto_error=False)
@@ -33,7 +34,14 @@ class Principal:
     permissions: frozenset[str] = frozenset()
 
     def can(self, module: str, action: str) -> bool:
-        return self.is_superuser or permission(module, action) in self.permissions
+        """Whether the caller may `action` on `module` at all: on any row, or (`:own`) on its own.
+
+        Which rows a scoped grant reaches is the service's check (`ensure_owner_scope`).
+        """
+        if self.is_superuser:
+            return True
+        wanted = permission(module, action)
+        return wanted in self.permissions or (action in SCOPED_ACTIONS and scoped(wanted) in self.permissions)
 
 
 async def get_principal(request: Request, token: Annotated[str | None, Depends(bearer_scheme)]) -> Principal:
@@ -86,36 +94,39 @@ CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
 class PermissionChecker(SecurityBase):
-    """`Security(PermissionChecker("products", "create"))`: 401 without a token, 403 without the grant.
+    """`Security(PermissionChecker(("products", "create")))`: 401 without a token, 403 without every grant.
 
     It stands for the bearer scheme itself (same OpenAPI model and name) rather than
     depending on `bearer_scheme`: FastAPI resolves one dependency per route instead of two.
     """
 
-    def __init__(self, module: str, action: str) -> None:
-        if action not in ACTIONS:
-            raise ValueError(f"unknown action {action!r}")
+    def __init__(self, *required: tuple[str, str]) -> None:
+        for _, action in required:
+            if action not in ACTIONS:
+                raise ValueError(f"unknown action {action!r}")
         self.model = bearer_scheme.model
         self.scheme_name = bearer_scheme.scheme_name
-        self.module = module
-        self.action = action
+        self.required = required
 
     async def __call__(self, request: Request) -> Principal:
         principal = await authenticate(request, await bearer_scheme(request))
-        if not principal.can(self.module, self.action):
-            raise Forbidden(f"Missing permission {permission(self.module, self.action)}")
+        for module, action in self.required:
+            if not principal.can(module, action):
+                raise Forbidden(f"missing {permission(module, action)}")
         return principal
 
     def __repr__(self) -> str:
-        return f"PermissionChecker({self.module!r}, {self.action!r})"
+        return f"PermissionChecker{self.required!r}"
 
 
-def require(module: str, action: str) -> Any:
-    """The route-level permission: `dependencies=[require("products", "update")]`.
+def require(module: str, action: str, *also: tuple[str, str]) -> Any:
+    """The route-level permission: `dependencies=[require("products", "update")]`; a route needing
+    more than one names the others after it: `require("users", "read", ("roles", "read"))`.
 
-    Declared as an OAuth2 scope, so the OpenAPI schema shows each operation's permission.
+    Declared as OAuth2 scopes (all required), so the OpenAPI schema shows each operation's permissions.
     """
-    return Security(PermissionChecker(module, action), scopes=[permission(module, action)])
+    required = ((module, action), *also)
+    return Security(PermissionChecker(*required), scopes=[permission(*pair) for pair in required])
 
 
 def service_for(service_class: type[ServiceT]) -> Callable[[Request], Awaitable[ServiceT]]:

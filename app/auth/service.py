@@ -1,6 +1,6 @@
 """Login, refresh rotation with reuse detection, logout and password changes."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,15 +58,20 @@ class AuthService:
             stored, auth_session = found
             if auth_session.revoked_at is not None or auth_session.expires_at <= utcnow():
                 raise Unauthorized(INVALID_REFRESH)
-            reused = stored.used_at is not None or not await self.tokens.mark_used(stored)
-            if reused:
-                # A used token presented again means it leaked: end the whole family.
-                await self.tokens.revoke_sessions(claims.user_id, session_ids=[auth_session.id])
-            else:
+            if stored.used_at is not None:
+                if not self._within_reuse_leeway(stored.used_at):
+                    # A used token presented again means it leaked: end the whole family.
+                    await self.tokens.revoke_sessions(claims.user_id, session_ids=[auth_session.id])
+            elif await self.tokens.mark_used(stored):
                 user = await self.users.get(claims.user_id)
                 if user is not None and user.is_active:
                     return await self._issue_pair(user, auth_session.id)
+            # else a concurrent request with the same token won the race: its pair stands.
         raise Unauthorized(INVALID_REFRESH)
+
+    def _within_reuse_leeway(self, used_at: datetime) -> bool:
+        """A double submit or concurrent tabs, rather than a stolen token presented later."""
+        return utcnow() - used_at <= timedelta(seconds=self.settings.REFRESH_REUSE_LEEWAY_SECONDS)
 
     async def logout(self, claims: TokenClaims, refresh_token: str | None) -> None:
         async with transaction(self.session):

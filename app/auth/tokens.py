@@ -3,7 +3,7 @@
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -11,10 +11,13 @@ from jose import JWTError, jwt
 
 from app.core.config import Settings
 from app.core.errors import Unauthorized
-from app.core.models import utcnow
+from app.core.models import MAX_ID, utcnow
 
 TokenType = Literal["access", "refresh"]
 REQUIRED_CLAIMS = ("sub", "exp", "iat", "jti", "type", "iss", "aud", "sid")
+# A token issued further in the future than this is refused (clocks of issuers drift a little).
+MAX_CLOCK_SKEW_SECONDS = 60
+_ID_LENGTH = 36  # `jti` and `sid` are UUIDs, stored in columns of this size
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +73,29 @@ def decode_token(settings: Settings, token: str, expected_type: TokenType) -> To
         raise Unauthorized("Invalid or expired token") from exc
     if any(claim not in payload for claim in REQUIRED_CLAIMS) or payload["type"] != expected_type:
         raise Unauthorized("Invalid or expired token")
+    claims = _well_formed(payload, expected_type)
+    if claims is None:
+        # Signed by us yet malformed: refused like any other bad token, never a 500 further on.
+        raise Unauthorized("Invalid or expired token")
+    return claims
+
+
+def _well_formed(payload: dict[str, Any], token_type: TokenType) -> TokenClaims | None:
+    """The claims, when each has the shape we issue: a 32-bit user id, numeric times, short ids."""
+    sub, exp, iat, sid, jti = (payload[claim] for claim in ("sub", "exp", "iat", "sid", "jti"))
+    if not (isinstance(sub, str) and 0 < len(sub) <= 10 and sub.isascii() and sub.isdigit() and 0 < int(sub) <= MAX_ID):
+        return None
+    if not all(isinstance(value, int | float) and not isinstance(value, bool) for value in (exp, iat)):
+        return None
+    if iat > utcnow().timestamp() + MAX_CLOCK_SKEW_SECONDS:
+        return None
+    if not all(isinstance(value, str) and 0 < len(value) <= _ID_LENGTH for value in (sid, jti)):
+        return None
     try:
-        user_id = int(payload["sub"])
-    except (TypeError, ValueError) as exc:
-        raise Unauthorized("Invalid or expired token") from exc
-    expires_at = datetime.fromtimestamp(payload["exp"], tz=utcnow().tzinfo)
-    return TokenClaims(user_id, str(payload["sid"]), str(payload["jti"]), expected_type, expires_at)
+        expires_at = datetime.fromtimestamp(exp, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return TokenClaims(int(sub), sid, jti, token_type, expires_at)
 
 
 class AccessTokenDecoder:

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     JWT_AUDIENCE: str = "enterprise-api-clients"
     ACCESS_TOKEN_MINUTES: int = Field(default=15, ge=1)
     REFRESH_TOKEN_DAYS: int = Field(default=7, ge=1)
+    # A refresh token presented again this soon after its use (a double submit, concurrent
+    # tabs) is refused without ending its session; later, reuse means theft and ends it.
+    REFRESH_REUSE_LEEWAY_SECONDS: float = Field(default=5, ge=0)
 
     FIRST_SUPERUSER_EMAIL: str | None = "admin@example.com"
     FIRST_SUPERUSER_PASSWORD: str | None = None

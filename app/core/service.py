@@ -2,8 +2,10 @@
 
 A module's service subclasses it, names its repository, declares its unique fields
 and the rows its foreign keys point at, and overrides the hooks (`check_write`,
-`after_update`, `before_delete`) with its own business rules. Every write also queues
-its event (`<event_name>.created|updated|deleted`) in the same transaction.
+`after_update`, `before_delete`, `after_delete`) with its own business rules. Every write
+also queues its event (`<event_name>.created|updated|deleted`) in the same transaction.
+A service whose rows have an owner names its column in `owned_by`: every write is then
+held to the caller's ownership scope (app/core/ownership.py).
 """
 
 from collections.abc import Iterator, Sequence
@@ -19,6 +21,7 @@ from app.core.errors import BadRequest, Conflict, NotFound, PreconditionFailed
 from app.core.events import event_data
 from app.core.models import VersionedTable
 from app.core.outbox import add_event
+from app.core.ownership import OwnedBy, ensure_owner_scope, register_owner
 from app.core.pagination import Page, Pagination, SortField
 from app.core.repository import BaseRepository, Filters, UniqueViolation
 
@@ -39,6 +42,9 @@ class Actor(Protocol):
     @property
     def is_superuser(self) -> bool: ...
 
+    @property
+    def permissions(self) -> frozenset[str]: ...
+
 
 class CrudService(Generic[ModelT]):
     repository_class: ClassVar[type[BaseRepository[Any]]]
@@ -52,6 +58,14 @@ class CrudService(Generic[ModelT]):
     references: ClassVar[tuple[tuple[str, type[BaseRepository[Any]]], ...]] = ()
     # Event types are `<event_name>.<action>`; by default the resource name in lower case ("user").
     event_name: ClassVar[str | None] = None
+    # The permission module and owner column of rows with an owner: roles may then grant
+    # `create:own`, `update:own`, `delete:own` on the module, checked on every write here.
+    owned_by: ClassVar[OwnedBy | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("owned_by") is not None:
+            register_owner(cls.__dict__["owned_by"])
 
     def __init__(self, session: AsyncSession, actor: Actor | None = None) -> None:
         self.session = session
@@ -76,6 +90,7 @@ class CrudService(Generic[ModelT]):
 
     async def create(self, values: dict[str, Any]) -> ModelT:
         async with transaction(self.session):
+            self._check_owner_scope("create", None, values)
             await self.check_write(values, None)
             await self._check_references(values, None)
             with self._naming_unique_clashes(values):
@@ -89,6 +104,7 @@ class CrudService(Generic[ModelT]):
                 async with transaction(self.session):
                     instance = await self.get(id_)
                     ensure_version(instance, expected_version)
+                    self._check_owner_scope("update", instance, values)
                     await self.check_write(values, instance)
                     await self._check_references(values, instance)
                     columns = {key: value for key, value in values.items() if key in self.repository.model.model_fields}
@@ -108,9 +124,11 @@ class CrudService(Generic[ModelT]):
         async with transaction(self.session):
             instance = await self.get(id_)
             ensure_version(instance, expected_version)
+            self._check_owner_scope("delete", instance, {})
             await self.before_delete(instance)
             await self.emit("deleted", instance)  # the resource as it was, while it is still loaded
             await self.repository.delete(instance)
+            await self.after_delete(instance)
 
     async def check_write(self, values: dict[str, Any], current: ModelT | None) -> None:
         """Business rules for a create (`current` is None) or an update; raise a domain error."""
@@ -121,11 +139,23 @@ class CrudService(Generic[ModelT]):
     async def before_delete(self, instance: ModelT) -> None:
         """Work that must happen in the same transaction as the delete."""
 
+    async def after_delete(self, instance: ModelT) -> None:
+        """Checks that must see the delete done, still inside its transaction (raise to undo it)."""
+
     async def emit(self, action: str, instance: ModelT) -> None:
         """Queue `<event_name>.<action>` in the open transaction (the outbox); secrets left out."""
         prefix = self.event_name or self.resource_name.lower()
         actor_id = self.actor.id if self.actor is not None else current_actor_id()
         await add_event(self.session, f"{prefix}.{action}", event_data(instance), actor_id)
+
+    def _check_owner_scope(self, action: str, current: ModelT | None, values: dict[str, Any]) -> None:
+        owned = self.owned_by
+        if owned is None or self.actor is None:
+            return
+        owners = [] if current is None else [getattr(current, owned.column)]
+        if values.get(owned.column) is not None:  # the owner the write sets (None leaves the row unowned)
+            owners.append(values[owned.column])
+        ensure_owner_scope(self.actor, owned.module, action, owners)
 
     @contextmanager
     def _naming_unique_clashes(self, values: dict[str, Any]) -> Iterator[None]:

@@ -1,10 +1,16 @@
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlmodel import col
 
 from app.auth.rbac.models import Role, RoleGrant, UserRole
 from app.core.repository import BaseRepository
+from app.modules.users.models import User
+
+
+def holders_of(role_id: int) -> ColumnElement[bool]:
+    """A filter on users: those holding the role."""
+    return col(User.id).in_(select(col(UserRole.user_id)).where(col(UserRole.role_id) == role_id))
 
 
 class RoleRepository(BaseRepository[Role]):
@@ -13,6 +19,13 @@ class RoleRepository(BaseRepository[Role]):
     async def get_by_name(self, name: str) -> Role | None:
         result: Role | None = await self.session.scalar(select(Role).where(col(Role.name) == name))
         return result
+
+    async def ids_by_name(self, names: Sequence[str]) -> dict[str, int]:
+        found = await self.session.scalars(select(Role).where(col(Role.name).in_(names)))
+        return {role.name: role.id for role in found if role.id is not None}
+
+    async def role_ids_of_user(self, user_id: int) -> set[int]:
+        return set(await self.session.scalars(select(col(UserRole.role_id)).where(col(UserRole.user_id) == user_id)))
 
     async def grants_of(self, role_ids: Sequence[int]) -> dict[int, dict[str, list[str]]]:
         statement = select(RoleGrant).where(col(RoleGrant.role_id).in_(role_ids)).order_by(col(RoleGrant.id))

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from app.auth.dependencies import require, service_for
 from app.auth.rbac.schemas import (
+    AssignedRole,
     ModuleActions,
     RoleCreate,
     RoleRead,
@@ -19,6 +20,8 @@ from app.core.http import IfMatch, location, with_etag
 from app.core.openapi import error_responses
 from app.core.pagination import ListQuery, NoFilters, list_query
 from app.core.schemas import Id
+from app.modules.users.routers import SORTABLE as USER_SORTABLE
+from app.modules.users.schemas import UserRead
 from app.modules.users.service import UserService
 
 router = APIRouter(tags=["rbac"])
@@ -28,6 +31,10 @@ Service = Annotated[RoleService, Depends(service_for(RoleService))]
 Users = Annotated[UserService, Depends(service_for(UserService))]
 roles_query = list_query(NoFilters, sortable=("id", "name", "created_at", "updated_at"))
 Query = Annotated[ListQuery[NoFilters], Depends(roles_query)]
+holders_query = list_query(NoFilters, sortable=USER_SORTABLE)
+HoldersQuery = Annotated[ListQuery[NoFilters], Depends(holders_query)]
+# Who holds what shows users and roles alike.
+SEE_ASSIGNMENTS = require("users", "read", ("roles", "read"))
 
 
 @router.get("/rbac/modules", response_model=list[ModuleActions], dependencies=[require("roles", "read")])
@@ -102,7 +109,24 @@ async def delete_role(role_id: Id, service: Service, if_match: IfMatch) -> None:
     await service.delete(role_id, if_match)
 
 
+@router.get(
+    "/roles/{role_id}/users",
+    response_model=list[UserRead],
+    dependencies=[SEE_ASSIGNMENTS],
+    openapi_extra=holders_query.openapi,
+)
+async def list_role_holders(role_id: Id, service: Service, users: Users, query: HoldersQuery) -> object:
+    """The users holding a role."""
+    return query.pagination.respond(await service.holders(users, role_id, query.pagination, query.sort))
+
+
+@router.get("/users/{user_id}/roles", response_model=list[AssignedRole], dependencies=[SEE_ASSIGNMENTS])
+async def list_user_roles(user_id: Id, service: Service, users: Users) -> list[AssignedRole]:
+    """The roles a user holds, with what each grants."""
+    return await service.assigned_roles(users, user_id)
+
+
 @router.put("/users/{user_id}/roles", response_model=UserWithRoles, dependencies=[require("roles", "update")])
 async def set_user_roles(user_id: Id, body: UserRolesUpdate, service: Service, users: Users) -> UserWithRoles:
-    """Replace the roles of a user."""
-    return await service.set_user_roles(users, user_id, body.role_ids)
+    """Replace the roles of a user, named by id (`role_ids`) or by name (`roles`)."""
+    return await service.set_user_roles(users, user_id, body.role_ids, body.roles)

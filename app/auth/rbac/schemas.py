@@ -1,8 +1,9 @@
 from typing import Annotated
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
-from app.auth.rbac.catalogue import ACTIONS, all_modules
+from app.auth.rbac.catalogue import all_modules, grantable_actions, scopes
+from app.core.ownership import OWN
 from app.core.schemas import Id, PatchSchema, RequestSchema, ResourceRead
 from app.modules.users.schemas import UserRead
 
@@ -17,9 +18,12 @@ def validate_grants(grants: Grants) -> Grants:
     for module, actions in grants.items():
         if module not in modules:
             raise ValueError(f"unknown module {module!r}; known: {', '.join(modules)}")
-        unknown = [action for action in actions if action not in ACTIONS]
+        known = grantable_actions(module)
+        unknown = [action for action in actions if action not in known]
+        if any(action.endswith(f":{OWN}") for action in unknown) and not scopes(module):
+            raise ValueError(f"{module!r} rows have no owner: ':{OWN}' cannot be granted on it")
         if unknown:
-            raise ValueError(f"unknown action(s) {unknown} for {module!r}; known: {', '.join(ACTIONS)}")
+            raise ValueError(f"unknown action(s) {unknown} for {module!r}; known: {', '.join(known)}")
     return grants
 
 
@@ -57,10 +61,27 @@ class RoleRead(ResourceRead):
 class ModuleActions(BaseModel):
     module: str
     actions: list[str]
+    scopes: list[str]
 
 
 class UserRolesUpdate(RequestSchema):
-    role_ids: list[Id] = Field(max_length=100)
+    """The roles a user is to hold: by id (`role_ids`) or by name (`roles`), not both."""
+
+    role_ids: list[Id] | None = Field(default=None, max_length=100)
+    roles: list[RoleName] | None = Field(default=None, max_length=100)
+
+    @model_validator(mode="after")
+    def _one_way_of_naming(self) -> "UserRolesUpdate":
+        if (self.role_ids is None) == (self.roles is None):
+            raise ValueError("give either role_ids or roles")
+        return self
+
+
+class AssignedRole(BaseModel):
+    id: int
+    name: str
+    description: str | None
+    permissions: Grants
 
 
 class RoleSummary(BaseModel):

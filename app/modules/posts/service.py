@@ -3,6 +3,7 @@ from typing import Any
 from sqlalchemy import or_
 
 from app.core.errors import BadRequest
+from app.core.ownership import OwnedBy
 from app.core.pagination import Page, Pagination, SortField
 from app.core.repository import equal_filters, ilike_contains
 from app.core.service import CrudService
@@ -17,6 +18,7 @@ class PostService(CrudService[Post]):
     resource_name = "Post"
     repository: PostRepository
     references = (("user_id", users_repository.UserRepository),)
+    owned_by = OwnedBy("posts", "user_id")
 
     async def create(self, values: dict[str, Any]) -> Post:
         if values.get("user_id") is None:

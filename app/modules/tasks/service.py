@@ -1,6 +1,7 @@
 from sqlalchemy import or_
 from sqlmodel import col
 
+from app.core.ownership import OwnedBy
 from app.core.pagination import Page, Pagination, SortField
 from app.core.repository import equal_filters, ilike_contains
 from app.core.service import CrudService
@@ -19,6 +20,7 @@ class TaskService(CrudService[Task]):
         ("assignee_id", users_repository.UserRepository),
         ("customer_id", customers_repository.CustomerRepository),
     )
+    owned_by = OwnedBy("tasks", "assignee_id")
 
     async def search(self, pagination: Pagination, sort: list[SortField], filters: TaskFilters) -> Page[Task]:
         conditions = equal_filters(Task, filters.model_dump(exclude={"q", "due_before"}))

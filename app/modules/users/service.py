@@ -6,8 +6,9 @@ from sqlmodel import col
 
 from app.auth.passwords import hash_password
 from app.auth.rbac import repository as rbac_repository
+from app.auth.rbac.ceiling import ensure_may_manage_user
 from app.auth.repository import AuthRepository
-from app.core.errors import Forbidden
+from app.core.errors import Conflict, Forbidden
 from app.core.models import utcnow
 from app.core.pagination import Page, Pagination, SortField
 from app.core.repository import ilike_contains
@@ -18,12 +19,19 @@ from app.modules.users.models import User
 from app.modules.users.repository import UserRepository
 from app.modules.users.schemas import UserStats
 
+# Changing one of these on another user's account is taking it over: the delegation ceiling applies.
+ACCOUNT_FIELDS = ("email", "hashed_password", "is_active")
+OWN_PASSWORD = "Change your own password with POST /auth/change-password (it asks for the current one)"
+LAST_SUPERUSER = "The last active superuser cannot be deleted, deactivated or demoted"
+
 
 class UserService(CrudService[User]):
     repository_class = UserRepository
     resource_name = "User"
     repository: UserRepository
     unique_fields = ("email",)
+    # Set by the write that takes an active superuser away; checked once that write is flushed.
+    _removes_superuser = False
 
     async def create(self, values: dict[str, Any]) -> User:
         return await super().create(await self._hash_password_field(values))
@@ -32,23 +40,56 @@ class UserService(CrudService[User]):
         return await super().update(id_, await self._hash_password_field(values), expected_version)
 
     async def after_update(self, instance: User, values: dict[str, Any]) -> None:
-        if "hashed_password" in values:  # a password set by an admin ends that user's sessions
+        # A password set by an admin, or a deactivation, ends that user's sessions: a later
+        # reactivation does not bring the old tokens back.
+        if "hashed_password" in values or values.get("is_active") is False:
             assert instance.id is not None
             await AuthRepository(self.session).revoke_sessions(instance.id)
+        await self._ensure_a_superuser_remains()
 
     async def check_write(self, values: dict[str, Any], current: User | None) -> None:
         if "is_superuser" in values and not self._may_set_superuser(values["is_superuser"], current):
             raise Forbidden("Only a superuser can grant or revoke superuser status")
         self._ensure_may_touch(current)
+        if current is None:
+            return
+        if self.actor is not None and self.actor.id == current.id and "hashed_password" in values:
+            raise Forbidden(OWN_PASSWORD)
+        changed = [field for field in ACCOUNT_FIELDS if field in values and values[field] != getattr(current, field)]
+        if changed and (self.actor is None or self.actor.id != current.id):
+            await ensure_may_manage_user(self.session, self.actor, current)
+        leaving = values.get("is_active") is False or values.get("is_superuser") is False
+        await self._guard_superusers(current, leaving)
 
     async def before_delete(self, instance: User) -> None:
         self._ensure_may_touch(instance)
+        if self.actor is not None and self.actor.id != instance.id:
+            await ensure_may_manage_user(self.session, self.actor, instance)
+        await self._guard_superusers(instance, leaving=True)
         # Through the ORM, one row at a time, so each change is audited (the audited tables
         # have no ON DELETE actions that would change rows behind the hooks' back).
         assert instance.id is not None
         await posts_repository.PostRepository(self.session).delete_by_user(instance.id)
         await tasks_repository.TaskRepository(self.session).unassign_user(instance.id)
         await rbac_repository.RoleRepository(self.session).set_user_roles(instance.id, set())
+
+    async def after_delete(self, instance: User) -> None:  # noqa: ARG002 - the hook's signature
+        await self._ensure_a_superuser_remains()
+
+    async def _guard_superusers(self, target: User, leaving: bool) -> None:
+        """Before a write that may take an active superuser away: lock the superusers' rows.
+
+        On PostgreSQL a concurrent such write waits here until this one commits, and then
+        sees it; SQLite has a single writer. The count is taken after the write is flushed
+        (`_ensure_a_superuser_remains`), so it sees every committed change and this one.
+        """
+        self._removes_superuser = leaving and target.is_superuser and target.is_active
+        if self._removes_superuser:
+            await self.repository.lock_active_superusers()
+
+    async def _ensure_a_superuser_remains(self) -> None:
+        if self._removes_superuser and await self.repository.count_active_superusers() == 0:
+            raise Conflict(LAST_SUPERUSER)
 
     async def search(
         self,
