@@ -1,5 +1,8 @@
 """Refresh rotation, reuse detection, logout, logout-all, password changes."""
 
+import asyncio
+from datetime import timedelta
+
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import func, select
@@ -9,6 +12,7 @@ from sqlmodel import col
 from app.auth.models import RefreshToken, UserRevokedToken
 from app.auth.tokens import hash_token
 from app.core.config import Settings
+from app.core.models import utcnow
 from app.main import create_app
 from tests.factories import PASSWORD, create_login_user, login
 from tests.identities import bearer, client_for
@@ -16,6 +20,19 @@ from tests.identities import bearer, client_for
 
 async def _me(client: httpx.AsyncClient, token: str) -> int:
     return (await client.get("/auth/me", headers=bearer(token))).status_code
+
+
+async def used_long_ago(app: FastAPI, refresh_token: str) -> None:
+    """Back-date a used refresh token's use past the reuse leeway."""
+    leeway = app.state.settings.REFRESH_REUSE_LEEWAY_SECONDS
+    async with app.state.session_factory() as session:
+        stored = await session.scalar(
+            select(RefreshToken).where(col(RefreshToken.token_hash) == hash_token(refresh_token))
+        )
+        assert stored is not None
+        assert stored.used_at is not None
+        stored.used_at = utcnow() - timedelta(seconds=leeway + 1)
+        await session.commit()
 
 
 async def test_refresh_rotates_and_the_used_token_stops_working(
@@ -35,11 +52,12 @@ async def test_refresh_rotates_and_the_used_token_stops_working(
 
 
 async def test_reusing_a_refresh_token_revokes_the_whole_family(
-    client: httpx.AsyncClient, anon_client: httpx.AsyncClient
+    app: FastAPI, client: httpx.AsyncClient, anon_client: httpx.AsyncClient
 ) -> None:
     user = await create_login_user(client)
     first = await login(anon_client, user["email"])
     second = (await anon_client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})).json()
+    await used_long_ago(app, first["refresh_token"])
 
     reuse = await anon_client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})
 
@@ -49,11 +67,14 @@ async def test_reusing_a_refresh_token_revokes_the_whole_family(
     assert await _me(anon_client, second["access_token"]) == 401
 
 
-async def test_reuse_revokes_only_that_family(client: httpx.AsyncClient, anon_client: httpx.AsyncClient) -> None:
+async def test_reuse_revokes_only_that_family(
+    app: FastAPI, client: httpx.AsyncClient, anon_client: httpx.AsyncClient
+) -> None:
     user = await create_login_user(client)
     stolen = await login(anon_client, user["email"])
     other_device = await login(anon_client, user["email"])
     await anon_client.post("/auth/refresh", json={"refresh_token": stolen["refresh_token"]})
+    await used_long_ago(app, stolen["refresh_token"])
 
     await anon_client.post("/auth/refresh", json={"refresh_token": stolen["refresh_token"]})
 
@@ -204,11 +225,9 @@ async def test_patch_me_changes_only_name_and_surname(app: FastAPI, anon_client:
 async def test_prune_removes_only_expired_revocations(
     client: httpx.AsyncClient, anon_client: httpx.AsyncClient, app: FastAPI, session: AsyncSession
 ) -> None:
-    from datetime import timedelta
 
     from app.auth.models import AuthSession
     from app.auth.service import AuthService
-    from app.core.models import utcnow
 
     user = await create_login_user(client)
     for _ in range(2):
@@ -254,3 +273,49 @@ async def test_deactivation_on_one_instance_is_honoured_by_another(
         await client.patch(f"/users/{user['id']}", json={"is_active": False})
 
         assert (await on_other.get("/auth/me")).status_code == 401
+
+
+async def test_reuse_within_the_leeway_is_refused_but_leaves_the_session_alive(
+    client: httpx.AsyncClient, anon_client: httpx.AsyncClient
+) -> None:
+    user = await create_login_user(client)
+    first = await login(anon_client, user["email"])
+    second = (await anon_client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})).json()
+
+    double_submit = await anon_client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})
+
+    assert double_submit.status_code == 401
+    assert await _me(anon_client, second["access_token"]) == 200
+    assert (await anon_client.post("/auth/refresh", json={"refresh_token": second["refresh_token"]})).status_code == 200
+
+
+async def test_concurrent_refreshes_with_one_token_give_exactly_one_pair(
+    client: httpx.AsyncClient, anon_client: httpx.AsyncClient
+) -> None:
+    user = await create_login_user(client)
+    tokens = await login(anon_client, user["email"])
+
+    responses = await asyncio.gather(
+        *(anon_client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]}) for _ in range(16))
+    )
+
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [200] + [401] * 15
+    [winner] = [response.json() for response in responses if response.status_code == 200]
+    assert await _me(anon_client, winner["access_token"]) == 200
+    assert (await anon_client.post("/auth/refresh", json={"refresh_token": winner["refresh_token"]})).status_code == 200
+
+
+async def test_deactivation_ends_sessions_and_reactivation_does_not_revive_them(
+    client: httpx.AsyncClient, anon_client: httpx.AsyncClient
+) -> None:
+    user = await create_login_user(client)
+    tokens = await login(anon_client, user["email"])
+
+    assert (await client.patch(f"/users/{user['id']}", json={"is_active": False})).status_code == 200
+    assert (await client.patch(f"/users/{user['id']}", json={"is_active": True})).status_code == 200
+
+    assert await _me(anon_client, tokens["access_token"]) == 401
+    assert (await anon_client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})).status_code == 401
+    fresh = await login(anon_client, user["email"])
+    assert await _me(anon_client, fresh["access_token"]) == 200

@@ -122,3 +122,74 @@ async def test_a_token_verified_before_is_refused_once_it_expires(
     monkeypatch.setattr("app.auth.tokens.utcnow", lambda: expired_at + timedelta(seconds=1))
 
     assert await _status_with(anon_client, token) == 401
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"sub": str(2**70)},
+        {"sub": "0"},
+        {"sub": "-3"},
+        {"sub": "12abc"},
+        {"sub": "9" * 5000},
+        {"exp": "tomorrow"},
+        {"exp": True},
+        {"exp": 10**20},
+        {"iat": "yesterday"},
+        {"iat": int((datetime.now(UTC) + timedelta(minutes=5)).timestamp())},
+        {"jti": "j" * 500},
+        {"sid": {"nested": "object"}},
+    ],
+    ids=[
+        "sub-past-32-bits",
+        "sub-zero",
+        "sub-negative",
+        "sub-not-numeric",
+        "sub-huge",
+        "exp-string",
+        "exp-bool",
+        "exp-far-future",
+        "iat-string",
+        "iat-in-the-future",
+        "jti-too-long",
+        "sid-object",
+    ],
+)
+async def test_validly_signed_tokens_with_malformed_claims_are_401(
+    client: httpx.AsyncClient, anon_client: httpx.AsyncClient, app: FastAPI, change: dict[str, object]
+) -> None:
+    claims, _ = await _claims_of_valid_token(client)
+    forged = jwt.encode({**claims, **change}, app.state.settings.JWT_SECRET, algorithm="HS256")
+
+    me = await anon_client.get("/auth/me", headers=bearer(forged))
+    logout = await anon_client.post("/auth/logout", headers=bearer(forged))
+
+    assert (me.status_code, logout.status_code) == (401, 401)
+    assert me.json()["code"] == "unauthorized"
+
+
+async def test_a_token_issued_a_little_in_the_future_is_accepted(
+    client: httpx.AsyncClient, anon_client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    """Issuers' clocks drift: up to a minute ahead is tolerated."""
+    claims, _ = await _claims_of_valid_token(client)
+    skewed = jwt.encode(
+        {**claims, "iat": int((datetime.now(UTC) + timedelta(seconds=30)).timestamp()), "jti": "skewed-token"},
+        app.state.settings.JWT_SECRET,
+        algorithm="HS256",
+    )
+
+    assert await _status_with(anon_client, skewed) == 200
+
+
+async def test_a_refresh_token_with_malformed_claims_is_401(
+    client: httpx.AsyncClient, anon_client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    user = await create_login_user(client)
+    refresh = (await login(client, user["email"]))["refresh_token"]
+    claims = jwt.get_unverified_claims(refresh)
+    forged = jwt.encode({**claims, "sub": str(2**70)}, app.state.settings.JWT_SECRET, algorithm="HS256")
+
+    response = await anon_client.post("/auth/refresh", json={"refresh_token": forged})
+
+    assert response.status_code == 401
