@@ -1,17 +1,22 @@
-"""Every operation in the OpenAPI schema declares its permission, and that permission is enforced.
+"""Every operation in the OpenAPI schema declares its permissions, and they are enforced.
 
 Permissions appear in the schema as OAuth2 scopes of the operation (see `require`).
 
 A route added without `require(...)` (and not listed as public or self-service below)
-fails `test_every_route_declares_one_permission`.
+fails `test_every_route_declares_its_permissions`; a route added to the schema is walked
+by the generated matrix at the end of this file.
 """
 
 import re
+from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
-from app.auth.rbac.catalogue import ACTIONS, all_modules
+from app.auth.rbac.catalogue import ACTIONS, all_modules, scopes
+from app.core.ownership import OWN, SCOPED_ACTIONS
+from tests.factories import create_customer, create_post, create_product, create_task, create_user, unique
 from tests.identities import bearer, create_identity
 
 PUBLIC = {("POST", "/auth/login"), ("POST", "/auth/refresh"), ("GET", "/health"), ("GET", "/health/ready")}
@@ -40,11 +45,11 @@ def concrete(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "999999", path)
 
 
-async def test_every_route_declares_one_permission(app: FastAPI) -> None:
+async def test_every_route_declares_its_permissions(app: FastAPI) -> None:
     undeclared = [
         f"{method} {path}"
         for method, path, permissions in schema_routes(app)
-        if (method, path) not in PUBLIC | SELF_SERVICE and len(permissions) != 1
+        if (method, path) not in PUBLIC | SELF_SERVICE and not permissions
     ]
 
     assert undeclared == []
@@ -58,23 +63,31 @@ async def test_declared_permissions_exist_in_the_catalogue(app: FastAPI) -> None
             assert action in ACTIONS
 
 
-async def test_each_route_is_403_without_its_permission_and_allowed_with_it(
+async def test_each_route_is_403_without_each_permission_and_allowed_with_all(
     app: FastAPI, anon_client: httpx.AsyncClient
 ) -> None:
     for method, path, permissions in schema_routes(app):
         if not permissions:
             continue
-        module, action = permissions[0].split(":")
-        other_module = next(m for m in all_modules() if m != module)
-        _, without = await create_identity(app, permissions={other_module: list(ACTIONS)})
-        _, holder = await create_identity(app, permissions={module: [action]})
+        granted = [permission.split(":") for permission in permissions]
+        for missing in permissions:
+            other_module = next(m for m in all_modules() if m not in {module for module, _ in granted})
+            others = {other_module: list(ACTIONS)}
+            for module, action in granted:
+                if f"{module}:{action}" != missing:
+                    others.setdefault(module, []).append(action)
+            _, without = await create_identity(app, permissions=others)
+            denied = await anon_client.request(method, concrete(path), json={}, headers=bearer(without))
+            assert denied.status_code == 403, f"{method} {path} without {missing}"
+        holder_grants: dict[str, list[str]] = {}
+        for module, action in granted:
+            holder_grants.setdefault(module, []).append(action)
+        _, holder = await create_identity(app, permissions=holder_grants)
 
-        denied = await anon_client.request(method, concrete(path), json={}, headers=bearer(without))
         allowed = await anon_client.request(method, concrete(path), json={}, headers=bearer(holder))
         anonymous = await anon_client.request(method, concrete(path), json={})
 
-        assert denied.status_code == 403, f"{method} {path} without {module}:{action}"
-        assert allowed.status_code not in (401, 403), f"{method} {path} with {module}:{action}: {allowed.text}"
+        assert allowed.status_code not in (401, 403), f"{method} {path} with {permissions}: {allowed.text}"
         assert anonymous.status_code == 401, f"{method} {path} anonymous"
 
 
@@ -90,3 +103,127 @@ async def test_self_service_routes_need_only_a_token(anon_client: httpx.AsyncCli
         response = await anon_client.request(method, path, json={})
 
         assert response.status_code == 401, f"{method} {path}"
+
+
+# The generated matrix: every operation, called by someone holding exactly one permission
+# (unscoped, or its `:own` where the module has owners), on the caller's own row and on
+# another's, must answer as the catalogue says.
+
+RESOURCES = ("users", "posts", "products", "tasks", "customers", "roles", "rbac", "audit")
+ALLOWED = {"GET": 200, "POST": 201, "PUT": 200, "PATCH": 200, "DELETE": 204}
+# Where a caller's own row differs from another's: the path's row (or a created row) has an owner.
+OWNED_PARAMS = {"user_id", "post_id", "task_id"}
+OWNED_CREATES = {"/posts", "/tasks"}
+# The caller's own row is refused even with the permission.
+SELF_REFUSED = {("PUT", "/users/{user_id}/roles")}
+PATCHES: dict[str, dict[str, Any]] = {
+    "users": {"name": "Renamed"},
+    "posts": {"title": "Retitled"},
+    "tasks": {"title": "Retitled"},
+    "products": {"name": "Renamed"},
+    "customers": {"name": "Renamed"},
+    "roles": {"description": "Changed"},
+}
+
+
+def full_body(resource: str, owner_id: int) -> dict[str, Any]:
+    return {
+        "users": {"email": f"{unique('m')}@example.com", "name": "Matrix"},
+        "posts": {"title": "T", "content": "C", "user_id": owner_id},
+        "tasks": {"title": "T", "assignee_id": owner_id},
+        "products": {"sku": unique("MX-"), "name": "P", "price": "1.00"},
+        "customers": {"name": "C", "email": f"{unique('c')}@example.com"},
+        "roles": {"name": unique("matrix-role")},
+    }[resource]
+
+
+def body_for(method: str, path: str, owner_id: int) -> dict[str, Any] | None:
+    resource = path.split("/")[1]
+    if method in ("GET", "DELETE"):
+        return None
+    if path == "/users/{user_id}/roles":
+        return {"role_ids": []}
+    return PATCHES[resource] if method == "PATCH" else full_body(resource, owner_id)
+
+
+async def row_for(client: httpx.AsyncClient, param: str, owner_id: int) -> int:
+    """The id to put in the path: a row owned by `owner_id` where rows have owners."""
+    made: dict[str, Any]
+    if param == "user_id":
+        return owner_id
+    if param == "post_id":
+        made = await create_post(client, user_id=owner_id)
+    elif param == "task_id":
+        made = await create_task(client, assignee_id=owner_id)
+    elif param == "product_id":
+        made = await create_product(client)
+    elif param == "customer_id":
+        made = await create_customer(client)
+    else:
+        made = (await client.post("/roles", json={"name": unique("matrix-role")})).json()
+    return int(made["id"])
+
+
+def callers_of(permissions: list[str]) -> list[tuple[str, dict[str, list[str]], bool | None]]:
+    """(label, grants, allowed) per caller; allowed None means "on its own rows only"."""
+    callers: list[tuple[str, dict[str, list[str]], bool | None]] = []
+    for granted in permissions:
+        module, action = granted.split(":")
+        callers.append((granted, {module: [action]}, permissions == [granted]))
+        if permissions == [granted] and OWN in scopes(module) and action in SCOPED_ACTIONS:
+            callers.append((f"{granted}:own", {module: [f"{action}:own"]}, None))
+    modules = {granted.split(":")[0] for granted in permissions}
+    unrelated = next(module for module in all_modules() if module not in modules)
+    callers.append((f"{unrelated}:read", {unrelated: []}, False))
+    if len(permissions) > 1:
+        grants: dict[str, list[str]] = {}
+        for granted in permissions:
+            module, action = granted.split(":")
+            grants.setdefault(module, []).append(action)
+        callers.append(("all of them", grants, True))
+    return callers
+
+
+def expected_status(method: str, path: str, allowed: bool | None, own: bool) -> int:
+    if allowed is None:
+        allowed = own
+    if own and (method, path) in SELF_REFUSED:
+        allowed = False
+    return ALLOWED[method] if allowed else 403
+
+
+async def check_operation(
+    app: FastAPI, client: httpx.AsyncClient, method: str, path: str, permissions: list[str]
+) -> list[str]:
+    params = re.findall(r"\{([^}]+)\}", path)
+    has_owner = bool(OWNED_PARAMS & set(params)) or (method == "POST" and path in OWNED_CREATES)
+    wrong = []
+    for label, grants, allowed in callers_of(permissions):
+        for own in (True, False) if has_owner else (False,):
+            caller_id, token = await create_identity(app, permissions=grants)
+            owner_id = caller_id if own else (await create_user(client))["id"]
+            url = path
+            for param in params:
+                url = url.replace(f"{{{param}}}", str(await row_for(client, param, owner_id)))
+            response = await client.request(method, url, json=body_for(method, path, owner_id), headers=bearer(token))
+            expected = expected_status(method, path, allowed, own)
+            if response.status_code != expected:
+                row = "own" if own else "another's"
+                wrong.append(f"{method} {path} by {label} on {row} row: {response.status_code} != {expected}")
+    return wrong
+
+
+async def test_every_operation_belongs_to_a_matrix_resource(app: FastAPI) -> None:
+    guarded = [path for _, path, permissions in schema_routes(app) if permissions]
+
+    assert all(path.split("/")[1] in RESOURCES for path in guarded)
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
+async def test_authorization_matrix(app: FastAPI, client: httpx.AsyncClient, resource: str) -> None:
+    wrong = []
+    for method, path, permissions in schema_routes(app):
+        if permissions and path.split("/")[1] == resource:
+            wrong += await check_operation(app, client, method, path, permissions)
+
+    assert wrong == []
