@@ -151,3 +151,29 @@ async def test_a_superuser_is_out_of_reach_of_everyone_else(app: FastAPI) -> Non
         delete = await admin.delete(f"/users/{superuser_id}")
 
     assert [roles.status_code, password.status_code, delete.status_code] == [403, 403, 403]
+
+
+async def test_the_worked_example_of_the_rbac_guide(app: FastAPI, client: httpx.AsyncClient) -> None:
+    support = {"users": ["update"], "roles": ["update"], "posts": [], "products": [], "tasks": [], "customers": []}
+    alice_id, token = await create_identity(app, permissions=support)
+    [alice_role] = (await client.get(f"/users/{alice_id}/roles")).json()
+    bob_id, _ = await holder_of(app, "viewer")
+    carol_id, _ = await holder_of(app, "manager")
+    dave = await client.post("/users", json={"email": "dave@example.com", "name": "Dave"})
+    widened = {**support, "audit": []}
+    async with client_for(app, token) as alice:
+        answers = [
+            await alice.patch(f"/users/{bob_id}", json={"password": "reset-by-support"}),
+            await alice.put(f"/users/{dave.json()['id']}/roles", json={"roles": ["viewer"]}),
+            await alice.patch(f"/users/{carol_id}", json={"is_active": False}),
+            await alice.put(f"/users/{bob_id}/roles", json={"roles": ["viewer", "manager"]}),
+            await alice.patch(f"/roles/{alice_role['id']}", json={"permissions": widened}),
+            await alice.put(f"/users/{alice_id}/roles", json={"roles": []}),
+            await alice.patch(f"/users/{alice_id}", json={"password": "no-current-needed"}),
+        ]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 403, 403, 403, 403, 403]
+    assert answers[2].json()["message"].startswith("missing audit:read, customers:create")
+    assert answers[3].json()["message"].startswith("missing audit:read, customers:create")
+    assert answers[4].json()["message"] == "missing audit:read"
+    assert "/auth/change-password" in answers[6].json()["message"]
