@@ -56,7 +56,7 @@ class UserService(CrudService[User]):
         if self.actor is not None and self.actor.id == current.id and "hashed_password" in values:
             raise Forbidden(OWN_PASSWORD)
         changed = [field for field in ACCOUNT_FIELDS if field in values and values[field] != getattr(current, field)]
-        if changed and (self.actor is None or self.actor.id != current.id):
+        if changed and self.actor is not None and self.actor.id != current.id:
             await ensure_may_manage_user(self.session, self.actor, current)
         leaving = values.get("is_active") is False or values.get("is_superuser") is False
         await self._guard_superusers(current, leaving)
