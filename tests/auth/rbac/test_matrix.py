@@ -127,14 +127,15 @@ PATCHES: dict[str, dict[str, Any]] = {
 
 
 def full_body(resource: str, owner_id: int) -> dict[str, Any]:
-    return {
+    bodies: dict[str, dict[str, Any]] = {
         "users": {"email": f"{unique('m')}@example.com", "name": "Matrix"},
         "posts": {"title": "T", "content": "C", "user_id": owner_id},
         "tasks": {"title": "T", "assignee_id": owner_id},
         "products": {"sku": unique("MX-"), "name": "P", "price": "1.00"},
         "customers": {"name": "C", "email": f"{unique('c')}@example.com"},
         "roles": {"name": unique("matrix-role")},
-    }[resource]
+    }
+    return bodies[resource]
 
 
 def body_for(method: str, path: str, owner_id: int) -> dict[str, Any] | None:
