@@ -7,16 +7,17 @@ reads the committed value from the database first: the row is not yet updated th
 """
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 from sqlalchemy import and_, event, insert, inspect, select
-from sqlalchemy.orm import InstanceState, Session, UOWTransaction
+from sqlalchemy.orm import InstanceState, Mapper, Session, UOWTransaction
 
 from app.audit.business_log import BusinessEvent, publish_business_events
 from app.audit.models import AuditChange
 from app.audit.registry import MASK, AuditPolicy, policy_for
 from app.audit.values import json_safe
-from app.core.context import current_actor_id, current_request_id
+from app.core.context import current_actor_id, current_change_reason, current_request_id
 from app.core.models import utcnow
 
 # Built once: a statement memoizes its cache key, and the rows are bound at execution.
@@ -41,14 +42,15 @@ def install() -> None:
 
 def _load_unknown_old_values(session: Session, _flush: UOWTransaction, _instances: object) -> None:
     committed: dict[InstanceState[Any], Values] = {}
-    for objects, missing_keys in ((session.dirty, _changed_without_old_value), (session.deleted, _unloaded_columns)):
+    for objects, missing_keys in ((session.dirty, _unknown_before_update), (session.deleted, _unloaded_columns)):
         for obj in objects:
             if policy_for(type(obj)) is None:
                 continue
             state: InstanceState[Any] = inspect(obj)
             keys = missing_keys(state)
-            if keys:
-                committed[state] = _select_committed(session, state, keys)
+            # The flush overwrites the bookkeeping columns in place (version counter, onupdate): keep them.
+            loaded = {key: state.dict[key] for key in _bookkeeping_keys(state.mapper) if key in state.dict}
+            committed[state] = {**loaded, **(_select_committed(session, state, keys) if keys else {})}
     session.info[_COMMITTED_VALUES] = committed
 
 
@@ -94,7 +96,12 @@ def _change_row(action: str, state: InstanceState[Any], policy: AuditPolicy, com
         old_raw, new_raw = _changed_values(state, committed)
         if not new_raw:
             return None  # touched, but nothing column-valued changed: no UPDATE was issued
-        old, new, changed = _masked(policy, old_raw), _masked(policy, new_raw), sorted(new_raw)
+        changed = sorted(new_raw)
+        for key in _bookkeeping_keys(state.mapper):
+            # Set by the flush itself, not by the caller: recorded beside the change, not in changed_fields.
+            if key not in new_raw and key in state.dict:
+                old_raw[key], new_raw[key] = committed.get(key), state.dict[key]
+        old, new = _masked(policy, old_raw), _masked(policy, new_raw)
     return {
         "entity_type": state.mapper.local_table.name,  # type: ignore[attr-defined]  # a mapped class's table is a Table
         "entity_id": _entity_id(state),
@@ -105,7 +112,17 @@ def _change_row(action: str, state: InstanceState[Any], policy: AuditPolicy, com
         "actor_id": current_actor_id(),
         "request_id": current_request_id(),
         "created_at": utcnow(),
+        "reason": current_change_reason(),
     }
+
+
+@cache
+def _bookkeeping_keys(mapper: Mapper[Any]) -> tuple[str, ...]:
+    """Columns every UPDATE sets on its own: the version counter and `onupdate` columns (updated_at)."""
+    columns = [column for column in mapper.columns if column.onupdate is not None]
+    if mapper.version_id_col is not None:
+        columns.append(mapper.version_id_col)
+    return tuple(mapper.get_property_by_column(column).key for column in columns)
 
 
 def _column_keys(state: InstanceState[Any]) -> list[str]:
@@ -128,9 +145,12 @@ def _changed_values(state: InstanceState[Any], committed: Values) -> tuple[Value
     return old, new
 
 
-def _changed_without_old_value(state: InstanceState[Any]) -> list[str]:
+def _unknown_before_update(state: InstanceState[Any]) -> list[str]:
+    """Columns whose value before this flush is not in memory: changed ones without their old
+    value (an expired instance), and bookkeeping ones not loaded."""
     histories = ((key, state.attrs[key].history) for key in _column_keys(state))
-    return [key for key, history in histories if history.added and not history.deleted]
+    changed = [key for key, history in histories if history.added and not history.deleted]
+    return changed + [key for key in _bookkeeping_keys(state.mapper) if key not in state.dict and key not in changed]
 
 
 def _unloaded_columns(state: InstanceState[Any]) -> list[str]:

@@ -19,7 +19,8 @@ class AuditChange(SQLModel, table=True):
     # AUTOINCREMENT: SQLite must never hand an archived row's id to a new row, or a
     # restore would take the new row for the archived one and skip it.
     __table_args__: ClassVar[Any] = (
-        Index("ix_audit_changes_entity", "entity_type", "entity_id"),
+        # A record's history, newest first, is one range of this index.
+        Index("ix_audit_changes_entity", "entity_type", "entity_id", "id"),
         {"sqlite_autoincrement": True},
     )
 
@@ -33,6 +34,8 @@ class AuditChange(SQLModel, table=True):
     actor_id: int | None = Field(default=None, index=True)
     request_id: str | None = Field(default=None, max_length=128)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
+    # Why the change was made, when it was not an ordinary write: "revert:3", "restore".
+    reason: str | None = Field(default=None, max_length=64)
 
 
 class AccessLog(SQLModel, table=True):

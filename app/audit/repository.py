@@ -4,7 +4,7 @@ append-only logs need (batched inserts, archive deletes, restore)."""
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Column, Table, delete, insert, select
+from sqlalchemy import Column, ColumnElement, Table, delete, insert, select
 from sqlalchemy.sql.schema import ColumnDefault
 from sqlmodel import SQLModel
 
@@ -37,6 +37,22 @@ class AuditLogRepository(BaseRepository[ModelT]):
 
 class AuditChangeRepository(AuditLogRepository[AuditChange]):
     model = AuditChange
+
+    @staticmethod
+    def of_record(entity_type: str, entity_id: int) -> list[ColumnElement[bool]]:
+        """The filters selecting one record's rows (served by the (entity_type, entity_id, id) index)."""
+        return [AuditChange.entity_type == entity_type, AuditChange.entity_id == entity_id]
+
+    async def record_changes(self, entity_type: str, entity_id: int) -> Sequence[AuditChange]:
+        """Every change of one record still in the table, oldest first."""
+        statement = select(AuditChange).where(*self.of_record(entity_type, entity_id)).order_by(AuditChange.id)
+        return list((await self.session.scalars(statement)).all())
+
+    async def first_change(self, entity_type: str, entity_id: int) -> AuditChange | None:
+        """The oldest change of one record still in the table."""
+        statement = select(AuditChange).where(*self.of_record(entity_type, entity_id)).order_by(AuditChange.id)
+        found: AuditChange | None = await self.session.scalar(statement.limit(1))
+        return found
 
 
 class AccessLogRepository(AuditLogRepository[AccessLog]):

@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.schemas import Id, UTCDatetime
+from app.core.schemas import Id, RequestSchema, UTCDatetime
 
 ChangeAction = Literal["INSERT", "UPDATE", "DELETE"]
 
@@ -40,6 +40,7 @@ class AuditChangeRead(BaseModel):
     actor_id: int | None
     request_id: str | None
     created_at: datetime
+    reason: str | None
 
 
 class AccessLogRead(BaseModel):
@@ -55,3 +56,24 @@ class AccessLogRead(BaseModel):
     request_id: str | None
     user_agent: str | None
     created_at: datetime
+
+
+class FieldChange(BaseModel):
+    old: Any
+    new: Any
+
+
+class HistoryEntry(BaseModel):
+    """One change of a record, as its history lists it."""
+
+    version: int | None = Field(description="The version the change produced (for a DELETE: the version deleted)")
+    action: ChangeAction
+    at: datetime
+    actor_id: int | None
+    request_id: str | None
+    reason: str | None = Field(description='Why, when not an ordinary write: "revert:N", "restore"')
+    changes: dict[str, FieldChange]
+
+
+class RevertRequest(RequestSchema):
+    version: Id = Field(description="The version whose writable fields to set back")

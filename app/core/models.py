@@ -1,5 +1,8 @@
 """Column types and the base every stored resource shares: id, timestamps, version."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,6 +49,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# The version a row inserted in this context starts at: 1, except for a row put back after a
+# delete, which continues the sequence it had (so one id never shows two different version 3s).
+_first_version_var: ContextVar[int] = ContextVar("first_version", default=1)
+
+
+@contextmanager
+def continuing_version(first: int) -> Iterator[None]:
+    """Rows inserted inside the block start at version `first` instead of 1."""
+    token = _first_version_var.set(first)
+    try:
+        yield
+    finally:
+        _first_version_var.reset(token)
+
+
+def _next_version(current: int | None) -> int:
+    # SQLAlchemy's version counter: called with None for an INSERT, else with the loaded version.
+    return _first_version_var.get() if current is None else current + 1
+
+
 class VersionedTable(SQLModel):
     """Base of every resource table.
 
@@ -66,4 +89,4 @@ class VersionedTable(SQLModel):
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
-        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]  # __table__ exists once SQLModel maps the class
+        return {"version_id_col": cls.__table__.c.version, "version_id_generator": _next_version}  # type: ignore[attr-defined]  # __table__ exists once SQLModel maps the class

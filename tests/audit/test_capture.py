@@ -1,5 +1,7 @@
 """Change data capture, driven through the users API and checked in the database."""
 
+from datetime import datetime
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -47,8 +49,15 @@ async def test_update_records_old_and_new_values_of_changed_columns_only(
     rows = await change_rows(app, entity_id=user["id"], action="UPDATE")
     assert len(rows) == 1
     assert rows[0].changed_fields == ["name"]
-    assert rows[0].old_values == {"name": "Before"}
-    assert rows[0].new_values == {"name": "After"}
+    # Beside the change: what the write set on its own (the version counter, updated_at).
+    old, new = rows[0].old_values or {}, rows[0].new_values or {}
+    assert (old.pop("name"), old.pop("version"), datetime.fromisoformat(old.pop("updated_at"))) == (
+        "Before", 1, datetime.fromisoformat(user["updated_at"])
+    )  # fmt: skip
+    assert (new.pop("name"), new.pop("version"), datetime.fromisoformat(new.pop("updated_at"))) == (
+        "After", 2, datetime.fromisoformat(response.json()["updated_at"])
+    )  # fmt: skip
+    assert old == new == {}
 
 
 async def test_password_change_is_recorded_without_the_hash(client: httpx.AsyncClient, app: FastAPI) -> None:
@@ -58,8 +67,8 @@ async def test_password_change_is_recorded_without_the_hash(client: httpx.AsyncC
 
     [row] = await change_rows(app, entity_id=user["id"], action="UPDATE")
     assert row.changed_fields == ["hashed_password"]
-    assert row.old_values == {"hashed_password": MASK}
-    assert row.new_values == {"hashed_password": MASK}
+    assert (row.old_values or {})["hashed_password"] == MASK
+    assert (row.new_values or {})["hashed_password"] == MASK
 
 
 async def test_delete_records_the_old_values(client: httpx.AsyncClient, app: FastAPI) -> None:
@@ -114,8 +123,12 @@ async def test_old_values_are_right_when_the_instance_was_expired(session: Async
         await UserRepository(session).update(user, {"name": "Changed"})
 
     [row] = await change_rows(app, entity_id=user.id, action="UPDATE")
-    assert row.old_values == {"name": "Committed"}
-    assert row.new_values == {"name": "Changed"}
+    assert {key: value for key, value in (row.old_values or {}).items() if key != "updated_at"} == {
+        "name": "Committed",
+        "version": 1,
+    }
+    assert (row.new_values or {})["name"] == "Changed"
+    assert (row.new_values or {})["version"] == 2
 
 
 async def test_several_deletes_in_one_transaction_give_one_row_each(session: AsyncSession, app: FastAPI) -> None:
