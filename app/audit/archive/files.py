@@ -15,6 +15,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -25,6 +26,9 @@ DATA_SUFFIX = ".jsonl.gz"
 MANIFEST_SUFFIX = ".manifest.json"
 HEAD_NAME = "HEAD.json"
 FORMAT_VERSION = 1
+# What the archive writes, and so all it may ever remove: 000001-changes.jsonl.gz,
+# 000001-changes.manifest.json, HEAD.json, and each of those with a .tmp suffix.
+_ARCHIVE_NAME = re.compile(r"(\d{6}-[a-z]+(\.jsonl\.gz|\.manifest\.json)|HEAD\.json)(\.tmp)?")
 
 
 class ArchiveError(Exception):
@@ -109,13 +113,27 @@ def write_head(directory: Path, head: Head) -> None:
     write_atomically(directory / HEAD_NAME, (json.dumps(asdict(head), indent=2) + "\n").encode())
 
 
+def is_archive_file(name: str) -> bool:
+    """Whether `name` is one the archive writes: a data file, a manifest, HEAD, or one of their temporaries."""
+    return _ARCHIVE_NAME.fullmatch(name) is not None
+
+
 def remove_debris(directory: Path) -> None:
-    """Temporary files, and data files whose manifest was never written: their rows are
-    still in the database, since deleting starts only once the manifest exists."""
+    """A crashed run's temporaries, and data files whose manifest was never written: their
+    rows are still in the database, since deleting starts only once the manifest exists.
+
+    Only names the archive itself writes: anything else an operator keeps in the directory
+    (a backup, notes) is left alone, whatever its suffix. And only a data file newer than
+    HEAD: an older one without its manifest is evidence for `audit verify`, not debris.
+    """
+    head = read_head(directory)
+    newest = head.sequence if head is not None else 0
     for path in directory.glob("*.tmp"):
-        path.unlink()
+        if is_archive_file(path.name):
+            path.unlink()
     for path in directory.glob(f"*{DATA_SUFFIX}"):
-        if not path.with_name(path.name.removesuffix(DATA_SUFFIX) + MANIFEST_SUFFIX).exists():
+        manifest = path.with_name(path.name.removesuffix(DATA_SUFFIX) + MANIFEST_SUFFIX)
+        if is_archive_file(path.name) and (sequence_in_name(path) or 0) > newest and not manifest.exists():
             path.unlink()
 
 

@@ -10,6 +10,7 @@ from app.audit.archive import files
 from app.audit.archive.archiver import REPOSITORIES
 from app.audit.archive.files import ArchiveError, Manifest
 from app.audit.archive.progress import progress
+from app.audit.archive.verify import verify_archive
 from app.core.database import SessionFactory, transaction
 
 
@@ -34,13 +35,19 @@ async def restore(session_factory: SessionFactory, data_file: Path, batch_size: 
 
 
 def _checked_manifest(data_file: Path) -> Manifest:
-    """The file's manifest, after checking that the file is exactly what it describes."""
+    """The file's manifest, once the whole archive verifies and the file is the one its
+    manifest names, with the hash the chain vouches for. Nothing is inserted otherwise."""
     if not data_file.name.endswith(files.DATA_SUFFIX):
         raise ArchiveError(f"{data_file.name}: expected a {files.DATA_SUFFIX} archive file")
+    report = verify_archive(data_file.parent)
+    if report.problems:
+        raise ArchiveError(f"the archive does not verify, nothing restored: {'; '.join(report.problems)}")
     manifest_path = data_file.with_name(data_file.name.removesuffix(files.DATA_SUFFIX) + files.MANIFEST_SUFFIX)
     if not manifest_path.exists():
         raise ArchiveError(f"{manifest_path.name}: manifest is missing")
     manifest = Manifest.from_bytes(manifest_path.read_bytes())
+    if manifest.file != data_file.name:
+        raise ArchiveError(f"{manifest_path.name} describes {manifest.file}, not {data_file.name}")
     files.check_data_file(data_file.parent, manifest)
     return manifest
 

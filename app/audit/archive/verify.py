@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.audit.archive.files import (
+    HEAD_NAME,
     ArchiveError,
     Manifest,
     check_data_file,
@@ -23,6 +24,10 @@ class VerifyReport:
 
 def verify_archive(directory: Path) -> VerifyReport:
     report = VerifyReport()
+    if not manifest_paths(directory) and not (directory / HEAD_NAME).exists():
+        # Nothing to check is not a pass: a wrong path, or an archive that was removed whole.
+        report.problems.append(f"no archive in {directory}")
+        return report
     previous_name, previous_hash = "(start of chain)", None
     expected_sequence = 1
     for path in manifest_paths(directory):
@@ -71,10 +76,15 @@ def _head_problems(directory: Path, last_sequence: int, last_hash: str | None) -
         return [str(exc)]
     if head is None:
         return [] if last_hash is None else ["HEAD.json is missing"]
-    if (head.sequence, head.manifest_sha256) != (last_sequence, last_hash):
+    if head.sequence != last_sequence:
         return [
             f"HEAD.json names sequence {head.sequence}, the newest manifest is {last_sequence} "
             "(newest archives were removed, or a run was interrupted: re-run `audit archive`)"
+        ]
+    if head.manifest_sha256 != last_hash:
+        return [
+            f"HEAD.json holds a different hash for sequence {head.sequence} than its manifest has "
+            "(the newest manifest or HEAD.json was changed)"
         ]
     if not head.rows_deleted:
         return [f"sequence {head.sequence}: its rows are not yet deleted from the database (re-run `audit archive`)"]
