@@ -119,7 +119,7 @@ def _change_row(action: str, state: InstanceState[Any], policy: AuditPolicy, com
 @cache
 def _bookkeeping_keys(mapper: Mapper[Any]) -> tuple[str, ...]:
     """Columns every UPDATE sets on its own: the version counter and `onupdate` columns (updated_at)."""
-    columns = [column for column in mapper.columns if column.onupdate is not None]
+    columns: list[Any] = [column for column in mapper.columns if column.onupdate is not None]
     if mapper.version_id_col is not None:
         columns.append(mapper.version_id_col)
     return tuple(mapper.get_property_by_column(column).key for column in columns)

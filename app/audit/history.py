@@ -43,7 +43,7 @@ class RecordHistory:
 
     def __init__(self, service: CrudService[Any]) -> None:
         self.service = service
-        self.model: type[Any] = service.repository.model
+        self.model: Any = service.repository.model  # a table class (SQLModel)
         self.entity_type: str = self.model.__tablename__
         self.changes = AuditChangeRepository(service.session)
 
@@ -93,7 +93,7 @@ class RecordHistory:
         live = await self.service.repository.read(id_)
         if not rows and live is None:
             raise self._not_found(id_)
-        return versions_of(rows, self._masked(live._mapping) if live is not None else None)
+        return versions_of(rows, self._masked(dict(live._mapping)) if live is not None else None)
 
     async def _last_change(self, id_: int) -> AuditChange | None:
         filters = self.changes.of_record(self.entity_type, id_)
@@ -127,7 +127,7 @@ class RecordHistory:
 
 
 @cache
-def _adapter(model: type[Any], field: str) -> TypeAdapter[Any]:
+def _adapter(model: Any, field: str) -> TypeAdapter[Any]:
     return TypeAdapter(model.model_fields[field].annotation)
 
 

@@ -35,7 +35,7 @@ def _read_model(router: APIRouter) -> Any:
     """The response model of the router's `GET {prefix}/{id}`."""
     by_id = re.compile(re.escape(router.prefix) + r"/\{\w+\}")
     for route in router.routes:
-        if isinstance(route, APIRoute) and "GET" in route.methods and by_id.fullmatch(route.path):
+        if isinstance(route, APIRoute) and "GET" in (route.methods or ()) and by_id.fullmatch(route.path):
             return route.response_model
     raise ValueError(f"{router.prefix}: a module needs a GET {router.prefix}/{{id}} route for its history routes")
 

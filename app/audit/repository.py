@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Column, ColumnElement, Table, delete, insert, select
 from sqlalchemy.sql.schema import ColumnDefault
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from app.audit.models import AccessLog, AuditChange
 from app.core.repository import BaseRepository, ModelT
@@ -41,16 +41,16 @@ class AuditChangeRepository(AuditLogRepository[AuditChange]):
     @staticmethod
     def of_record(entity_type: str, entity_id: int) -> list[ColumnElement[bool]]:
         """The filters selecting one record's rows (served by the (entity_type, entity_id, id) index)."""
-        return [AuditChange.entity_type == entity_type, AuditChange.entity_id == entity_id]
+        return [col(AuditChange.entity_type) == entity_type, col(AuditChange.entity_id) == entity_id]
 
     async def record_changes(self, entity_type: str, entity_id: int) -> Sequence[AuditChange]:
         """Every change of one record still in the table, oldest first."""
-        statement = select(AuditChange).where(*self.of_record(entity_type, entity_id)).order_by(AuditChange.id)
+        statement = select(AuditChange).where(*self.of_record(entity_type, entity_id)).order_by(col(AuditChange.id))
         return list((await self.session.scalars(statement)).all())
 
     async def first_change(self, entity_type: str, entity_id: int) -> AuditChange | None:
         """The oldest change of one record still in the table."""
-        statement = select(AuditChange).where(*self.of_record(entity_type, entity_id)).order_by(AuditChange.id)
+        statement = select(AuditChange).where(*self.of_record(entity_type, entity_id)).order_by(col(AuditChange.id))
         found: AuditChange | None = await self.session.scalar(statement.limit(1))
         return found
 

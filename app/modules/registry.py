@@ -4,9 +4,12 @@ Each module's router also gets the history routes (history, versions, revert, re
 built on its service: see app.audit.history_routes.
 """
 
+from typing import Any
+
 from fastapi import APIRouter
 
 from app.audit.history_routes import with_record_history
+from app.core.service import CrudService
 from app.modules.customers.routers import router as customers_router
 from app.modules.customers.service import CustomerService
 from app.modules.posts.routers import router as posts_router
@@ -18,14 +21,15 @@ from app.modules.tasks.service import TaskService
 from app.modules.users.routers import router as users_router
 from app.modules.users.service import UserService
 
-# Module name (also its RBAC permission module) -> its router.
+# Module name (also its RBAC permission module) -> its router and the service behind it.
+_MODULES: dict[str, tuple[APIRouter, type[CrudService[Any]]]] = {
+    "users": (users_router, UserService),
+    "posts": (posts_router, PostService),
+    "products": (products_router, ProductService),
+    "tasks": (tasks_router, TaskService),
+    "customers": (customers_router, CustomerService),
+}
+# Module name (also its RBAC permission module) -> its router, history routes included.
 DOMAIN_MODULES: dict[str, APIRouter] = {
-    name: with_record_history(name, router, service)
-    for name, (router, service) in {
-        "users": (users_router, UserService),
-        "posts": (posts_router, PostService),
-        "products": (products_router, ProductService),
-        "tasks": (tasks_router, TaskService),
-        "customers": (customers_router, CustomerService),
-    }.items()
+    name: with_record_history(name, router, service) for name, (router, service) in _MODULES.items()
 }

@@ -148,10 +148,8 @@ async def test_a_data_file_that_lost_its_manifest_is_kept_for_verify(
     assert data_file(chain[1]).exists()
 
 
-async def test_a_head_with_a_changed_hash_is_reported_as_such(
-    chain: list[Path],  # noqa: F811 - the fixture
-    tmp_path: Path,
-) -> None:
+@pytest.mark.usefixtures("chain")
+async def test_a_head_with_a_changed_hash_is_reported_as_such(tmp_path: Path) -> None:
     head = json.loads((tmp_path / files.HEAD_NAME).read_bytes())
     head["manifest_sha256"] = hashlib.sha256(b"something else").hexdigest()
     (tmp_path / files.HEAD_NAME).write_text(json.dumps(head))

@@ -100,7 +100,8 @@ async def test_a_users_password_is_never_reverted(app: FastAPI, client: httpx.As
 
 async def test_only_a_superuser_restores_a_superuser(app: FastAPI, client: httpx.AsyncClient) -> None:
     _, token = await create_identity(app, permissions={"users": ["create", "update", "delete"]})
-    superuser = (await client.post("/users", json={"email": "su@example.com", "name": "Su", "is_superuser": True})).json()
+    body = {"email": "su@example.com", "name": "Su", "is_superuser": True}
+    superuser = (await client.post("/users", json=body)).json()
     await client.delete(f"/users/{superuser['id']}")
 
     async with client_for(app, token) as manager:
@@ -110,8 +111,8 @@ async def test_only_a_superuser_restores_a_superuser(app: FastAPI, client: httpx
     assert (await client.post(f"/users/{superuser['id']}/restore")).status_code == 201
 
 
-async def test_revert_and_restore_are_audited_as_the_caller_with_the_request_id(
-    app: FastAPI, client: httpx.AsyncClient, admin: tuple[int, str]
+async def test_a_revert_is_audited_as_the_caller_with_the_request_id(
+    client: httpx.AsyncClient, admin: tuple[int, str]
 ) -> None:
     post = await create_post(client, title="Before")
     item = f"/posts/{post['id']}"

@@ -7,6 +7,7 @@ tests/audit/test_history.py.
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlmodel import col
@@ -14,7 +15,14 @@ from sqlmodel import col
 from app.audit.models import AuditChange
 from app.core.outbox import OutboxEvent
 from tests.identities import client_for, create_identity
-from tests.modules.test_crud_contract import Module, module  # noqa: F401 - `module` is the fixture the tests take
+from tests.modules.test_crud_contract import MODULES, Module
+
+
+@pytest.fixture(params=MODULES, ids=lambda module: module.name)
+def module(request: pytest.FixtureRequest) -> Module:
+    result: Module = request.param
+    return result
+
 
 SINGULAR = {"users": "user", "posts": "post", "products": "product", "tasks": "task", "customers": "customer"}
 
