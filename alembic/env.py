@@ -27,6 +27,12 @@ def database_url() -> str:
 def do_run_migrations(connection: Connection) -> None:
     # Migrations are reviewed schema work, not application writes: the audit guard lets them through.
     connection.execution_options(audit_exempt=True)
+    if connection.dialect.name == "sqlite":
+        # Batch mode copies a table, drops the original and renames the copy: with foreign keys
+        # enforced, dropping a referenced table would delete (CASCADE) or refuse its children.
+        # The pragma only takes effect outside a transaction, so it comes first.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -38,6 +44,10 @@ def do_run_migrations(connection: Connection) -> None:
         # Replicas that all run `db upgrade` on start take turns: the next one finds the schema at head.
         lock_for_transaction(connection, "migrations")
         context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"the migration left rows whose references are broken: {broken[:5]}")
 
 
 async def run_async_migrations() -> None:

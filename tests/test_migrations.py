@@ -75,3 +75,48 @@ def test_each_step_down_and_up_again(tmp_path: Path) -> None:
 
     in_thread(lambda: command.upgrade(config, "head"))
     assert tables_in(path) == TABLES
+
+
+def test_ids_seen_by_the_audit_trail_are_never_handed_out_again_on_sqlite(tmp_path: Path) -> None:
+    """0007 copies the domain tables to give them AUTOINCREMENT: every row and link survives
+    (no cascade fires), and an id the audit trail knows of is not given to a new row."""
+    path = tmp_path / "ids.db"
+    config = alembic_config(f"sqlite+aiosqlite:///{path}")
+    in_thread(lambda: command.upgrade(config, "0006"))
+    now = "2026-01-01 00:00:00"
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "INSERT INTO users (id, created_at, updated_at, version, email, name, is_active, is_superuser) "
+            "VALUES (1, ?, ?, 1, 'kept@example.com', 'Kept', 1, 0)",
+            (now, now),
+        )
+        connection.execute(
+            "INSERT INTO auth_sessions (id, user_id, created_at, expires_at) VALUES ('s', 1, ?, ?)", (now, now)
+        )
+        connection.execute(
+            "INSERT INTO posts (id, created_at, updated_at, version, title, content, user_id) "
+            "VALUES (1, ?, ?, 1, 't', 'c', 1)",
+            (now, now),
+        )
+        connection.execute(
+            "INSERT INTO audit_changes (entity_type, entity_id, action, created_at) VALUES ('users', 7, 'DELETE', ?)",
+            (now,),
+        )
+
+    in_thread(lambda: command.upgrade(config, "head"))
+
+    with sqlite3.connect(path) as connection:
+        counts = [
+            connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("users", "auth_sessions", "posts")
+        ]
+        connection.execute(
+            "INSERT INTO users (created_at, updated_at, version, email, name, is_active, is_superuser) "
+            "VALUES (?, ?, 1, 'new@example.com', 'New', 1, 0)",
+            (now, now),
+        )
+        new_id = connection.execute("SELECT id FROM users WHERE email = 'new@example.com'").fetchone()[0]
+        broken = connection.execute("PRAGMA foreign_key_check").fetchall()
+    assert counts == [1, 1, 1]
+    assert new_id == 8  # not 2, nor the deleted user 7's id
+    assert broken == []

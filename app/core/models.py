@@ -6,9 +6,9 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, TypeDecorator
+from sqlalchemy import DateTime, TypeDecorator, event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import declared_attr
+from sqlalchemy.orm import Mapper, declared_attr
 from sqlmodel import Field, SQLModel
 
 # Primary keys are INTEGER columns: a larger id names no row (and PostgreSQL rejects it as a parameter).
@@ -90,3 +90,10 @@ class VersionedTable(SQLModel):
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
         return {"version_id_col": cls.__table__.c.version, "version_id_generator": _next_version}  # type: ignore[attr-defined]  # __table__ exists once SQLModel maps the class
+
+
+@event.listens_for(VersionedTable, "instrument_class", propagate=True)
+def _never_reuse_ids(mapper: Mapper[Any], _cls: type[Any]) -> None:
+    """AUTOINCREMENT on SQLite: without it a deleted newest row's id is handed to the next row,
+    and that id's history (read from the audit trail) would tell of two records as one."""
+    mapper.local_table.dialect_options["sqlite"]["autoincrement"] = True
