@@ -6,7 +6,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, TypeDecorator, event
+from sqlalchemy import DateTime, Table, TypeDecorator, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapper, declared_attr
 from sqlmodel import Field, SQLModel
@@ -96,4 +96,6 @@ class VersionedTable(SQLModel):
 def _never_reuse_ids(mapper: Mapper[Any], _cls: type[Any]) -> None:
     """AUTOINCREMENT on SQLite: without it a deleted newest row's id is handed to the next row,
     and that id's history (read from the audit trail) would tell of two records as one."""
-    mapper.local_table.dialect_options["sqlite"]["autoincrement"] = True
+    table = mapper.local_table
+    if isinstance(table, Table):
+        table.dialect_options["sqlite"]["autoincrement"] = True
