@@ -1,6 +1,6 @@
 """CPU time per request with no network and no load generator: the app called in process.
 
-    python -m bench.cpu [--requests 800] [--rounds 9] [--products 10000]
+    python -m bench.cpu [--requests 800] [--rounds 9] [--products 10000] [--audit-rows 10000]
 
 wrk's req/s on a shared two-core host moves by a third from one run to the next (wrk, the
 databases and the server share the cores). The CPU time this process spends per request,
@@ -91,6 +91,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=800, help="Requests per round")
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--products", type=int, default=10_000)
+    parser.add_argument("--audit-rows", type=int, default=10_000, help="Rows in audit_changes (the history read)")
     args = parser.parse_args()
     run = os.urandom(4).hex()
 
@@ -98,7 +99,7 @@ def main() -> None:
         values = {"sku": f"CPU-{run}-{number}", "name": "Bench product", "price": "19.99", "stock": 5}
         return json.dumps(values).encode()
 
-    with prepared_database(args.products) as url:
+    with prepared_database(args.products, args.audit_rows) as url:
         env = service_env(url)
         with service(env) as (api, token, _):
             product_id = api.first_product_id(token)
@@ -106,6 +107,7 @@ def main() -> None:
         requests: list[Request] = [
             ("get_product", "GET", f"/products/{product_id}", lambda _: b""),
             ("list_products_cached", "GET", "/products?limit=20", lambda _: b""),
+            ("product_history", "GET", f"/products/{product_id}/history", lambda _: b""),
             ("create_product", "POST", "/products", product),
         ]
         print(f"{'scenario':<24}{'min':>11}{'median':>13}   (CPU per request, {args.rounds} rounds of {args.requests})")

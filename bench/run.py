@@ -4,7 +4,7 @@ The run also drives the stack's floor (bench/stack_app.py): FastAPI and SQLAlche
 GET by id's and the create's database work with none of the service's, on the same
 database. It is what the stack itself allows on the host, printed beside the service.
 
-    python -m bench.run [--seconds 10] [--products 10000] [--workers 1,2] [--soak 600]
+    python -m bench.run [--seconds 10] [--products 10000] [--audit-rows 10000] [--workers 1,2] [--soak 600]
 
 SQLite by default; BENCH_DATABASE_URL (a PostgreSQL server URL) runs on a fresh database
 created on that server and dropped afterwards. Writes bench/results.json.
@@ -67,7 +67,7 @@ def service_env(database_url: str, **overrides: str) -> dict[str, str]:
     return env
 
 
-def prepare(env: dict[str, str], products: int) -> None:
+def prepare(env: dict[str, str], products: int, audit_rows: int = 0) -> None:
     run_env = {**os.environ, **env}
     for command in (["db", "upgrade"], ["seed"]):
         subprocess.run([sys.executable, "-m", "app", *command], cwd=ROOT, env=run_env, check=True, capture_output=True)
@@ -75,7 +75,8 @@ def prepare(env: dict[str, str], products: int) -> None:
         [
             sys.executable,
             "-c",
-            f"from bench.seed import run; from app.core.config import Settings; run(Settings(), {products})",
+            "from bench.seed import run; from app.core.config import Settings; "
+            f"run(Settings(), {products}, {audit_rows})",
         ],
         cwd=ROOT,
         env=run_env,
@@ -84,8 +85,9 @@ def prepare(env: dict[str, str], products: int) -> None:
 
 
 @contextmanager
-def prepared_database(products: int) -> Iterator[str]:
-    """A scratch database (SQLite, or on BENCH_DATABASE_URL's server), migrated, seeded, with `products` rows.
+def prepared_database(products: int, audit_rows: int = 0) -> Iterator[str]:
+    """A scratch database (SQLite, or on BENCH_DATABASE_URL's server), migrated, seeded, with `products` rows
+    and `audit_rows` rows of audit trail (bench/seed.py).
 
     The servers started on it keep their Redis keys (cache, generations) under a prefix of
     this run, deleted with the database.
@@ -95,7 +97,7 @@ def prepared_database(products: int) -> Iterator[str]:
         scratch_database(os.environ.get("BENCH_DATABASE_URL"), Path(scratch)) as url,
         scratch_redis_keys(os.environ.get("BENCH_REDIS_URL"), REDIS_PREFIX),
     ):
-        prepare(service_env(url), products)
+        prepare(service_env(url), products, audit_rows)
         yield url
 
 
@@ -137,12 +139,14 @@ def scenarios(api: Api, floor: Floor, seconds: int, token: str) -> list[WrkResul
     env = {**os.environ, "BENCH_TOKEN": token, "BENCH_EMAIL": BENCH_EMAIL, "BENCH_PASSWORD": BENCH_PASSWORD}
     env["BENCH_RUN"] = secrets.token_hex(4)
     by_id, listing = f"{base}/products/{product_id}", f"{base}/products?limit=20"
+    history = f"{by_id}/history"  # its record's ten changes, among all the audit rows seeded
     run_wrk("warm-up", by_id, seconds=WARM_UP_SECONDS, connections=32, headers=auth)
     return [
         floor.scenario("get_product", by_id, seconds=seconds, connections=32, headers=auth),
         floor.scenario("get_product_c16", by_id, seconds=seconds, connections=16, headers=auth),
         floor.scenario("list_products_cached", listing, seconds=seconds, connections=32, headers=auth),
         floor.scenario("list_products_c16", listing, seconds=seconds, connections=16, headers=auth),
+        floor.scenario("product_history", history, seconds=seconds, connections=32, headers=auth),
         create_scenario(floor, base, seconds, env),
         floor.scenario(
             "login", f"{base}/auth/login", seconds=seconds, connections=8, script=ROOT / "bench/login.lua", env=env
@@ -260,6 +264,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--products", type=int, default=10_000)
+    parser.add_argument("--audit-rows", type=int, default=10_000, help="Rows in audit_changes (the history read)")
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--soak", type=int, default=0, help="Seconds of mixed load instead of the scenarios")
     args = parser.parse_args()
@@ -268,7 +273,7 @@ def main() -> None:
         return
 
     # The floor stays up, idle, while the service is measured: it is driven only between scenarios.
-    with prepared_database(args.products) as url, serve("bench.floor_app:app", FLOOR_PORT, {}):
+    with prepared_database(args.products, args.audit_rows) as url, serve("bench.floor_app:app", FLOOR_PORT, {}):
         floor = Floor(f"http://127.0.0.1:{FLOOR_PORT}/")
         run_wrk("warm-up", floor.url, seconds=WARM_UP_SECONDS, connections=32)
         runs: dict[str, dict[str, Any]] = {}
@@ -285,6 +290,7 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "database": "postgresql" if os.environ.get("BENCH_DATABASE_URL") else "sqlite",
         "products": args.products,
+        "audit_rows": args.audit_rows,
         "seconds": args.seconds,
         "floor_runs": [run.as_dict() for run in floor.runs],
         "floor_median_requests_per_second": floor.median(),
