@@ -148,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "ETag",
                 "Location",
                 "X-Cache",
+                "X-History-Complete",
             ],
         )
     # Added first, so innermost: the access log records the path as it was sent.
