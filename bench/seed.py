@@ -59,7 +59,10 @@ _FILLER_TYPES = ("products", "users", "tasks", "customers", "posts")
 
 
 async def seed_audit_changes(settings: Settings, count: int) -> None:
-    """`count` audit rows: the lowest product's history, then rows of other records."""
+    """`count` audit rows: the lowest product's history, then rows of other records.
+
+    Every row has every column: an executemany takes its columns from the first row.
+    """
     engine = create_engine(settings)
     table = AuditChange.__table__  # type: ignore[attr-defined]  # SQLModel tables expose __table__ at runtime
     try:
@@ -85,7 +88,10 @@ async def seed_audit_changes(settings: Settings, count: int) -> None:
 def _history_rows(product_id: int) -> list[dict[str, Any]]:
     now = utcnow().isoformat()
     created = {"id": product_id, "sku": "SKU-00000000", "name": "Product 0", "price": "0.00", "version": 1}
-    rows = [{"entity_type": "products", "entity_id": product_id, "action": "INSERT", "new_values": created}]
+    rows = [
+        {"entity_type": "products", "entity_id": product_id, "action": "INSERT", "old_values": None,
+         "new_values": created, "changed_fields": None}
+    ]  # fmt: skip
     for version in range(2, HISTORY_LENGTH + 1):
         old = {"stock": version - 1, "version": version - 1, "updated_at": now}
         new = {"stock": version, "version": version, "updated_at": now}
@@ -103,7 +109,9 @@ def _filler_row(number: int, product_id: int) -> dict[str, Any]:
         "entity_type": _FILLER_TYPES[number % len(_FILLER_TYPES)],
         "entity_id": entity_id,
         "action": "INSERT",
+        "old_values": None,
         "new_values": values,
+        "changed_fields": None,
         "actor_id": None,
         "request_id": "bench-seed",
         "created_at": utcnow(),

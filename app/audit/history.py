@@ -84,8 +84,11 @@ class RecordHistory:
         if last is None or last.action != "DELETE" or not last.old_values:
             raise NotFound(f"{self.service.resource_name} {id_} has no deleted state to restore")
         state = last.old_values
-        values = {"id": id_, "created_at": self._typed("created_at", state["created_at"]), **self._writable(state)}
-        with change_reason(RESTORE_REASON), continuing_version(int(state["version"]) + 1):
+        values = {"id": id_, **self._writable(state)}
+        if state.get("created_at") is not None:
+            values["created_at"] = self._typed("created_at", state["created_at"])
+        deleted_version = version_of(last) or 0
+        with change_reason(RESTORE_REASON), continuing_version(deleted_version + 1):
             return await self.service.create(values)
 
     async def _versions(self, id_: int) -> dict[int, Values]:
