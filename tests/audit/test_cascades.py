@@ -24,7 +24,10 @@ async def test_user_delete_audits_each_deleted_post_and_unassigned_task(
     assert deleted_posts == sorted(post["id"] for post in posts)
     assert (task_change.action, task_change.entity_id) == ("UPDATE", task["id"])
     assert task_change.changed_fields == ["assignee_id"]
-    assert task_change.old_values == {"assignee_id": author["id"]}
+    assert task_change.old_values is not None
+    assert task_change.new_values is not None
+    assert (task_change.old_values["assignee_id"], task_change.new_values["assignee_id"]) == (author["id"], None)
+    assert (task_change.old_values["version"], task_change.new_values["version"]) == (1, 2)
     assert user_change.action == "DELETE"
 
 
