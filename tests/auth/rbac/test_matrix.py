@@ -220,11 +220,17 @@ async def test_every_operation_belongs_to_a_matrix_resource(app: FastAPI) -> Non
     assert all(path.split("/")[1] in RESOURCES for path in guarded)
 
 
+def is_history_route(path: str) -> bool:
+    """A record's history routes need a record with changes (restore: a deleted one): their
+    permissions are walked by tests/modules/test_history_contract.py instead."""
+    return "/{record_id}/" in path
+
+
 @pytest.mark.parametrize("resource", RESOURCES)
 async def test_authorization_matrix(app: FastAPI, client: httpx.AsyncClient, resource: str) -> None:
     wrong = []
     for method, path, permissions in schema_routes(app):
-        if permissions and path.split("/")[1] == resource:
+        if permissions and path.split("/")[1] == resource and not is_history_route(path):
             wrong += await check_operation(app, client, method, path, permissions)
 
     assert wrong == []
