@@ -18,10 +18,12 @@ def configure_logging(settings: Settings) -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        # The traceback as plain text in the event, in both formats: no locals, and the same
+        # chain whichever renderer a process picked (structlog caches a logger's chain).
+        structlog.processors.format_exc_info,
     ]
     renderer: structlog.typing.Processor
     if settings.log_format == "json":
-        shared.append(structlog.processors.format_exc_info)
         renderer = structlog.processors.JSONRenderer()
     else:
         renderer = structlog.dev.ConsoleRenderer(
