@@ -37,6 +37,7 @@ return 0
 """
 # After Redis failed, it is left alone this long: a dead Redis costs one timeout, not one per login.
 REDIS_RETRY_SECONDS = 5.0
+MAX_MEMORY_KEYS = 100_000
 TOO_MANY = "Too many failed login attempts; try again later"
 
 
@@ -48,6 +49,8 @@ class MemoryCounters:
 
     def reserve(self, keys: tuple[str, str], limits: tuple[int, int], window: int) -> float:
         now = time.monotonic()
+        if len(self._counts) > MAX_MEMORY_KEYS:  # many distinct emails: drop the windows that ended
+            self._counts = {key: entry for key, entry in self._counts.items() if entry[1] > now}
         for key, limit in zip(keys, limits, strict=True):
             count, expires = self._live(key, now)
             if count >= limit:

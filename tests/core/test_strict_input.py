@@ -88,3 +88,12 @@ async def test_a_date_in_a_query_is_iso_text_only(client: httpx.AsyncClient, pat
 )
 async def test_an_iso_date_in_a_query_is_accepted(client: httpx.AsyncClient, path: str, name: str, value: str) -> None:
     assert (await client.get(path, params={name: value})).status_code == 200
+
+
+async def test_ids_in_a_list_take_only_json_integers(client: httpx.AsyncClient) -> None:
+    user = await create_user(client)
+
+    response = await client.put(f"/users/{user['id']}/roles", json={"role_ids": [1.0]})
+
+    assert response.status_code == 422
+    assert response.json()["details"][0]["loc"] == ["body", "role_ids", 0]

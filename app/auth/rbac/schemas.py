@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, Strict, field_validator
 
 from app.auth.rbac.catalogue import ACTIONS, all_modules
 from app.core.schemas import Id, PatchSchema, RequestSchema, ResourceRead
@@ -60,7 +60,7 @@ class ModuleActions(BaseModel):
 
 
 class UserRolesUpdate(RequestSchema):
-    role_ids: list[Id] = Field(max_length=100)
+    role_ids: list[Annotated[Id, Strict()]] = Field(max_length=100)  # items too: a list is not made strict
 
 
 class RoleSummary(BaseModel):
