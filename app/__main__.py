@@ -1,3 +1,4 @@
 from app.cli import cli
+from app.cli_errors import run
 
-cli(prog_name="python -m app")
+run(lambda: cli(prog_name="python -m app"))

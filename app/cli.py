@@ -1,6 +1,7 @@
 """The operator's command line: `python -m app --help`."""
 
 import asyncio
+import getpass
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from alembic import command
 from app.audit.cli import audit_cli
+from app.cli_errors import Options
 from app.core.config import get_settings
 from app.core.database import transaction
 from app.core.models import utcnow
@@ -21,6 +23,7 @@ cli = typer.Typer(
     help="Enterprise API: serve, migrate, seed and operate the service.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_show_locals=False,  # a frame's locals may hold a password
 )
 db_cli = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True)
 auth_cli = typer.Typer(help="Authentication maintenance.", no_args_is_help=True)
@@ -39,6 +42,13 @@ def alembic_config(database_url: str | None = None) -> Config:
     if database_url:
         config.attributes["database_url"] = database_url
     return config
+
+
+@cli.callback()
+def options(debug: bool = typer.Option(False, "--debug", help="Show the full traceback of an error")) -> None:
+    # Settings are checked before any command runs: a bad one is one line and exit 1.
+    Options.debug = debug
+    get_settings()
 
 
 def where(url: str | None) -> str:
@@ -114,11 +124,16 @@ def seed() -> None:
 @cli.command("create-superuser")
 def create_superuser_command(
     email: str = typer.Option(..., prompt=True),
-    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+    password: str | None = typer.Option(None, help="Asked for, unechoed, when not given"),
     name: str = typer.Option("Admin"),
 ) -> None:
     """Create a superuser (fails if the email is taken)."""
     from app.seeds import create_superuser
+
+    if password is None:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat the password: ") != password:
+            raise typer.BadParameter("the passwords differ", param_hint="password")
 
     asyncio.run(_with_session(lambda session: create_superuser(session, email, password, name)))
     typer.echo(f"Superuser {email} created")

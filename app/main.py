@@ -15,13 +15,13 @@ from redis.backoff import NoBackoff
 
 from app.audit import routers as audit_routers
 from app.audit.access_log import AccessLogWriter
-from app.audit.middleware import AuditMiddleware
+from app.audit.middleware import AuditMiddleware, parse_trusted_proxies
 from app.auth.principal_cache import build_principal_cache
 from app.auth.rbac.routers import router as rbac_router
 from app.auth.routers import router as auth_router
 from app.auth.throttle import LoginThrottle
 from app.auth.tokens import AccessTokenDecoder
-from app.core import health, landing
+from app.core import docs, health, landing
 from app.core.cache import build_list_cache
 from app.core.config import Settings, get_settings
 from app.core.database import SessionFactory, create_engine, create_read_session_factory, create_session_factory
@@ -33,6 +33,7 @@ from app.core.outbox import OutboxSignal
 from app.core.relay import build_relay, running
 from app.core.routing import TrailingSlashMiddleware
 from app.core.runtime import tune_garbage_collector
+from app.core.security_headers import SecurityHeadersMiddleware
 from app.modules.registry import DOMAIN_MODULES
 
 VERSION = "1.0.0"
@@ -57,9 +58,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ],
     )
     app.state.read_session_factory = create_read_session_factory(app.state.engine)
-    app.state.login_throttle = LoginThrottle(
-        settings.LOGIN_MAX_ATTEMPTS, settings.LOGIN_WINDOW_SECONDS, app.state.redis, settings.REDIS_PREFIX
-    )
+    app.state.login_throttle = LoginThrottle(settings, app.state.redis)
     await app.state.access_log.start(app.state.session_factory)
     relay: AbstractAsyncContextManager[Any] = (
         running(build_relay(settings, app.state.session_factory, outbox_signal))
@@ -121,17 +120,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
     app = FastAPIOffline(
-        redoc_url=None,  # served by app.core.landing, without the bundle's CDN logo
         title="Enterprise API",
         version=VERSION,
         description="Users, posts, products, tasks and customers behind JWT, RBAC and a full audit trail.",
         lifespan=lifespan,
         openapi_tags=openapi_tags(),
+        # app.core.docs serves /docs and /redoc without inline scripts (app.core.landing: ReDoc's bundle)
+        docs_url=None,
+        redoc_url=None,
     )
     app.openapi = partial(openapi_with_errors, app)  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
     app.state.settings = settings
     app.state.access_tokens = AccessTokenDecoder(settings)
     app.state.access_log = AccessLogWriter()
+    app.state.trusted_proxies = parse_trusted_proxies(settings.TRUSTED_PROXIES)
     register_error_handlers(app)
     if settings.CORS_ORIGINS:
         app.add_middleware(
@@ -156,6 +158,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.MAX_BODY_BYTES)
     # Added last, so outermost: it sees every response, RequestContextMiddleware's own 413/500 too.
     app.add_middleware(AuditMiddleware, writer=app.state.access_log, trusted_proxies=settings.TRUSTED_PROXIES)
+    # Outermost of all: every response gets the security headers, the error responses above too.
+    app.add_middleware(SecurityHeadersMiddleware, hsts_seconds=settings.HSTS_SECONDS)
 
     # The domain modules carry the traffic, and routes are matched in the order they were
     # included: theirs come first. Each is a PrefixedRouter, which declines a path outside
@@ -165,6 +169,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, prefix=settings.API_PREFIX)
     app.include_router(health.router)
     app.include_router(landing.router)
+    app.include_router(docs.router)
     return app
 
 

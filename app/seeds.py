@@ -10,6 +10,7 @@ from app.core.config import Settings
 from app.core.locks import held
 from app.modules.registry import DOMAIN_MODULES
 from app.modules.users.repository import UserRepository
+from app.modules.users.schemas import UserCreate
 from app.modules.users.service import UserService
 
 logger = structlog.get_logger(__name__)
@@ -64,6 +65,6 @@ async def ensure_superuser(session: AsyncSession, settings: Settings) -> list[st
 
 
 async def create_superuser(session: AsyncSession, email: str, password: str, name: str = "Admin") -> None:
-    await UserService(session).create(
-        {"email": email.lower(), "name": name, "password": password, "is_superuser": True, "is_active": True}
-    )
+    """Validated as `POST /users` validates (a pydantic ValidationError otherwise): an account that can log in."""
+    fields = {"email": email, "name": name, "password": password, "is_superuser": True, "is_active": True}
+    await UserService(session).create(UserCreate.model_validate(fields).model_dump())

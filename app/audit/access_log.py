@@ -15,7 +15,7 @@ import sqlalchemy.exc
 import structlog
 
 from app.audit.repository import AccessLogRepository
-from app.core.database import SessionFactory, transaction
+from app.core.database import SessionFactory, database_unavailable, transaction
 
 logger = structlog.get_logger("app.audit")
 
@@ -110,6 +110,9 @@ class AccessLogWriter:
             middle = len(batch) // 2
             await self._write(batch[:middle])
             await self._write(batch[middle:])
-        except Exception:
+        except Exception as exc:
             # A lost batch must not stop the writer: later requests still get logged.
-            logger.exception("access_log_write_failed", rows=len(batch))
+            if database_unavailable(exc):  # an outage: one line per batch, not a traceback
+                logger.warning("access_log_write_failed", rows=len(batch), error=str(exc).splitlines()[0][:200])
+            else:
+                logger.exception("access_log_write_failed", rows=len(batch))

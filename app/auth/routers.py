@@ -7,6 +7,7 @@ from fastapi import Depends, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from app.audit.middleware import client_ip
 from app.auth.dependencies import CurrentPrincipal
 from app.auth.rbac.catalogue import ACTIONS, all_modules, permission
 from app.auth.rbac.service import RoleService
@@ -65,16 +66,22 @@ async def read_credentials(request: Request) -> LoginRequest:
 
 
 @router.post("/login", response_model=TokenPair, openapi_extra=LOGIN_BODY, responses=error_responses(401, 429))
-async def login(request: Request, service: Service) -> TokenPair:
+async def login(request: Request, response: Response, service: Service) -> TokenPair:
     """Exchange email and password for an access and a refresh token."""
+    response.headers["Cache-Control"] = "no-store"  # tokens: never kept by a browser or a proxy
     credentials = await read_credentials(request)
-    client_ip = request.client.host if request.client else "unknown"
-    return await service.login(credentials.email, credentials.password, client_ip, request.app.state.login_throttle)
+    peer = request.client.host if request.client else None
+    # Behind TRUSTED_PROXIES the client is the forwarded address, not the proxy every client shares.
+    client = client_ip(peer, request.headers.get("x-forwarded-for"), request.app.state.trusted_proxies)
+    return await service.login(
+        credentials.email, credentials.password, client or "unknown", request.app.state.login_throttle
+    )
 
 
 @router.post("/refresh", response_model=TokenPair, responses=error_responses(401))
-async def refresh(body: RefreshRequest, service: Service) -> TokenPair:
+async def refresh(body: RefreshRequest, response: Response, service: Service) -> TokenPair:
     """Rotate a refresh token: a new pair, and the used token stops working."""
+    response.headers["Cache-Control"] = "no-store"
     return await service.refresh(body.refresh_token)
 
 

@@ -28,15 +28,14 @@ class AuthService:
         self.tokens = AuthRepository(session)
         self.users = UserRepository(session)
 
-    async def login(self, email: str, password: str, client_ip: str, throttle: LoginThrottle) -> TokenPair:
-        await throttle.ensure_allowed(client_ip, email)
+    async def login(self, email: str, password: str, client: str, throttle: LoginThrottle) -> TokenPair:
+        await throttle.reserve(client, email)  # before the check: parallel guesses each need a slot
         user = await self.users.get_by_email(email)
         # Unknown emails are checked against a dummy hash: same answer, about the same time.
         valid, upgraded_hash = await verify_password(password, user.hashed_password if user else None)
         if user is None or not valid or not user.is_active:
-            await throttle.record_failure(client_ip, email)
             raise Unauthorized(INVALID_CREDENTIALS)
-        await throttle.reset(client_ip, email)
+        await throttle.succeeded(client, email)
         assert user.id is not None
         async with transaction(self.session):
             if upgraded_hash is not None:  # old scheme or cost: store the stronger hash now

@@ -17,7 +17,7 @@ class Settings(BaseSettings):
     APP_ENV: Literal["dev", "test", "prod"] = "dev"
     HOST: str = "127.0.0.1"
     PORT: int = 8000
-    WORKERS: int = 1
+    WORKERS: int = Field(default=1, ge=1)
     DATABASE_URL: str = "sqlite+aiosqlite:///./data/app.db"
     DATABASE_POOL_SIZE: int = Field(default=20, ge=1)
     REDIS_URL: str | None = None
@@ -41,12 +41,18 @@ class Settings(BaseSettings):
     FIRST_SUPERUSER_PASSWORD: str | None = None
 
     CORS_ORIGINS: Annotated[list[str], NoDecode] = []
-    LOG_LEVEL: str = "INFO"
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     LOG_FORMAT: Literal["json", "console"] | None = None
     API_PREFIX: str = ""
     CACHE_TTL_SECONDS: int = Field(default=60, ge=0)
     LOGIN_MAX_ATTEMPTS: int = Field(default=5, ge=1)
     LOGIN_WINDOW_SECONDS: int = Field(default=300, ge=1)
+    # Failures per email per window across all clients: slows guessing spread over many addresses.
+    LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: int = Field(default=50, ge=1)
+    # `Strict-Transport-Security: max-age=N` on every response when > 0 (only behind HTTPS).
+    HSTS_SECONDS: int = Field(default=0, ge=0)
+    # When set, `GET /metrics` wants `Authorization: Bearer <METRICS_TOKEN>`.
+    METRICS_TOKEN: str | None = None
     MAX_BODY_BYTES: int = Field(default=1024 * 1024, ge=1)
     EVENTS_EXCHANGE: str = "app.events"
     # `events consume`: its durable queue and the routing-key patterns bound to it.
@@ -66,6 +72,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("LOG_LEVEL", mode="before")
+    @classmethod
+    def upper_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator("API_PREFIX")
     @classmethod

@@ -7,7 +7,9 @@ from contextlib import contextmanager
 import aio_pika
 import structlog
 from aio_pika.abc import AbstractIncomingMessage
+from aiormq.exceptions import AMQPError
 from pydantic import ValidationError
+from yarl import URL
 
 from app.core.config import Settings
 from app.core.context import request_id_var
@@ -55,10 +57,19 @@ def _event_context(event: EventEnvelope) -> Iterator[None]:
         request_id_var.reset(token)
 
 
+class BrokerUnavailable(RuntimeError):
+    """RabbitMQ is not configured or cannot be reached (the message is safe to show: no password)."""
+
+
 async def consume(settings: Settings, consumer: EventConsumer, stop: asyncio.Event) -> None:
     """Bind the durable EVENTS_QUEUE to EVENTS_BINDINGS and handle deliveries until `stop` is set."""
-    assert settings.RABBITMQ_URL, "consuming needs RABBITMQ_URL"
-    connection = await aio_pika.connect_robust(settings.RABBITMQ_URL)
+    if not settings.RABBITMQ_URL:
+        raise BrokerUnavailable("events consume needs RABBITMQ_URL: set it to the broker's amqp:// URL")
+    try:
+        connection = await aio_pika.connect_robust(settings.RABBITMQ_URL)
+    except (OSError, AMQPError) as exc:
+        where = URL(settings.RABBITMQ_URL)
+        raise BrokerUnavailable(f"cannot reach RabbitMQ at {where.host}:{where.port}: {exc}") from exc
     async with connection:
         channel = await connection.channel()
         await channel.set_qos(prefetch_count=PREFETCH)

@@ -1,5 +1,6 @@
 """Engine, sessions and the one place where a transaction is committed."""
 
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from itertools import chain
@@ -9,6 +10,8 @@ from typing import Any
 import structlog
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -26,6 +29,29 @@ _AFTER_COMMIT = "after_commit"
 _READ_ONLY = "read_only"
 
 
+# SQLSTATE classes of a database that cannot serve: connection (08), no such database (3D),
+# authorization (28), resources (53, too many connections), operator intervention (57, shutdown).
+_UNAVAILABLE_SQLSTATE_CLASSES = ("08", "3D", "28", "53", "57")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database is down, unreachable, missing or out of connections.
+
+    The driver's connect errors arrive as they are (refused, unknown host, timeout); the rest
+    wrapped by SQLAlchemy.
+    """
+    if isinstance(exc, ConnectionError | socket.gaierror | TimeoutError | PoolTimeout):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+    return (
+        exc.connection_invalidated
+        or sqlstate.startswith(_UNAVAILABLE_SQLSTATE_CLASSES)
+        or (not sqlstate and isinstance(exc, OperationalError | InterfaceError))
+    )
+
+
 def _enable_sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     # SQLite forgets these per connection: foreign keys are off unless asked for.
     cursor = dbapi_connection.cursor()
@@ -41,7 +67,7 @@ def create_engine(settings: Settings, database_url: str | None = None) -> AsyncE
     if url.drivername.startswith("sqlite"):
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _enable_sqlite_pragmas)
         return engine
     return create_async_engine(
@@ -53,6 +79,8 @@ def create_engine(settings: Settings, database_url: str | None = None) -> AsyncE
         # No pre-ping: it costs a round trip on every checkout. Connections are recycled
         # instead, and one dropped by the server fails a single request, not the pool.
         pool_recycle=1800,
+        # A failed statement's message would otherwise carry its parameters into the log.
+        hide_parameters=True,
     )
 
 

@@ -8,10 +8,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from app.core.context import current_request_id
+from app.core.database import database_unavailable
 from app.core.errors import AppError
 
 logger = structlog.get_logger(__name__)
@@ -92,8 +94,22 @@ def _allowed_methods(request: Request) -> str:
     )
 
 
+# The driver's connect errors, which reach us unwrapped (see `database_unavailable`).
+UNAVAILABLE_ERRORS = (OSError, PoolTimeout)
+
+
+async def handle_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    if not database_unavailable(exc):
+        return await handle_unexpected(request, exc)
+    # One line, no traceback: an outage makes every request fail the same way.
+    logger.warning("database_unavailable", error_type=type(exc).__name__, error=str(exc).splitlines()[0][:200])
+    return error_response(503, "service_unavailable", "The database is unavailable; try again later")
+
+
 async def handle_database_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
+    if database_unavailable(exc):
+        return await handle_unavailable(request, exc)
     # SQLSTATE class 22 is a value the database cannot take (a NUL in text, a number out of
     # range): the client's input, not a fault of ours. Anything else is a real 500.
     if str(getattr(exc.orig, "sqlstate", None) or "").startswith("22"):
@@ -112,4 +128,6 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_exception)
     app.add_exception_handler(DBAPIError, handle_database_error)
+    for unavailable in UNAVAILABLE_ERRORS:
+        app.add_exception_handler(unavailable, handle_unavailable)
     app.add_exception_handler(Exception, handle_unexpected)

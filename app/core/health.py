@@ -1,6 +1,7 @@
-"""Liveness, readiness and metrics: public, unauthenticated, outside the access log."""
+"""Liveness, readiness and metrics: public (metrics behind METRICS_TOKEN when set), outside the access log."""
 
 import asyncio
+import secrets
 from collections.abc import Awaitable
 from typing import Any
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from app.core.errors import Unauthorized
 from app.core.metrics import render_metrics
 
 router = APIRouter(tags=["health"])
@@ -37,7 +39,13 @@ async def ready(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics() -> Response:
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics; with METRICS_TOKEN set, only for `Authorization: Bearer <METRICS_TOKEN>`."""
+    expected = request.app.state.settings.METRICS_TOKEN
+    if expected:
+        scheme, _, supplied = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not secrets.compare_digest(supplied.strip().encode(), expected.encode()):
+            raise Unauthorized("A valid metrics token is required")
     body, content_type = render_metrics()
     return Response(body, media_type=content_type)
 

@@ -1,11 +1,10 @@
-"""`GET /`: a small page that points people at the docs; the favicon; ReDoc with no outside requests."""
+"""`GET /`: a small page that points people at the docs; the favicon; ReDoc's bundle with no outside requests."""
 
 from functools import cache
 from pathlib import Path
 
 import fastapi_offline
 from fastapi import APIRouter, Request, Response
-from fastapi.openapi.docs import get_redoc_html
 from fastapi.responses import FileResponse, HTMLResponse
 
 router = APIRouter(include_in_schema=False)
@@ -19,7 +18,7 @@ ONE_DAY = "public, max-age=86400"
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <link rel="icon" href="{root}/favicon.ico"></head>
-<body style="font-family: sans-serif; max-width: 40rem; margin: 3rem auto">
+<body>
 <h1>{title}</h1>
 <p>Version {version}. Users, posts, products, tasks and customers behind JWT and RBAC.</p>
 <ul>
@@ -41,18 +40,6 @@ async def landing(request: Request) -> str:
 @router.get("/favicon.ico")
 async def favicon() -> FileResponse:
     return FileResponse(ASSETS / "favicon.png", media_type="image/png", headers={"Cache-Control": ONE_DAY})
-
-
-@router.get("/redoc", response_class=HTMLResponse)
-async def redoc(request: Request) -> HTMLResponse:
-    root = request.scope.get("root_path", "")
-    return get_redoc_html(
-        openapi_url=f"{root}{request.app.openapi_url}",
-        title=f"{request.app.title} - ReDoc",
-        redoc_js_url=f"{root}{REDOC_JS_PATH}",
-        redoc_favicon_url=f"{root}/favicon.ico",
-        with_google_fonts=False,
-    )
 
 
 @router.get(REDOC_JS_PATH)

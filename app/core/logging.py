@@ -1,4 +1,8 @@
-"""structlog configured once: JSON lines in prod, readable console lines in dev."""
+"""structlog configured once: JSON lines in prod, readable console lines in dev.
+
+Tracebacks are plain in both: the console renderer would otherwise use rich, which prints
+every frame's local variables (a password being verified among them) over thousands of lines.
+"""
 
 import logging
 import sys
@@ -14,13 +18,17 @@ def configure_logging(settings: Settings) -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        # The traceback as plain text in the event, in both formats: no locals, and the same
+        # chain whichever renderer a process picked (structlog caches a logger's chain).
+        structlog.processors.format_exc_info,
     ]
     renderer: structlog.typing.Processor
     if settings.log_format == "json":
-        shared.append(structlog.processors.format_exc_info)
         renderer = structlog.processors.JSONRenderer()
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
 
     structlog.configure(
         # Level first: a filtered-out line (the access line at WARNING) costs no processing.
@@ -38,7 +46,7 @@ def configure_logging(settings: Settings) -> None:
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(settings.LOG_LEVEL.upper())
+    root.setLevel(settings.LOG_LEVEL)
     # Our middleware writes the access line (with the request id); uvicorn's would be a duplicate.
     logging.getLogger("uvicorn.access").disabled = True
     for name in ("uvicorn", "uvicorn.error"):

@@ -1,10 +1,22 @@
 """Base classes of request and response bodies, and field types several modules share."""
 
-from datetime import UTC, datetime
+import re
+import types
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, PlainSerializer, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    PlainSerializer,
+    Strict,
+    model_validator,
+)
 
 from app.core.models import MAX_ID
 
@@ -37,13 +49,54 @@ def _as_utc(value: datetime) -> datetime:
         raise ValueError("out of range once converted to UTC") from None
 
 
-UTCDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _iso_text(value: object) -> object:
+    """Dates come as ISO 8601 text: pydantic would take a number (`0.5`, `"1700000000"`) as a Unix time."""
+    if isinstance(value, date):  # built by our own code, not parsed
+        return value
+    if not isinstance(value, str) or _NUMBER.fullmatch(value.strip()):
+        raise ValueError("must be an ISO 8601 date as a string, such as 2024-05-01")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_text)]
+UTCDatetime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_as_utc)]
+
+
+def _scalar(annotation: Any) -> Any:
+    """`int` for `int`, `Id`, `int | None`; the annotation itself for anything else."""
+    if get_origin(annotation) is Annotated:
+        return _scalar(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, types.UnionType):
+        members = [_scalar(member) for member in get_args(annotation) if member is not type(None)]
+        return members[0] if len(members) == 1 else annotation
+    return annotation
 
 
 class RequestSchema(BaseModel):
-    """A request body: unknown fields are an error, not silently dropped."""
+    """A request body: unknown fields are an error, not silently dropped.
+
+    Its boolean and integer fields are strict: JSON has those types, so `0`, `"true"` or
+    `1.0` sent for one is a client's mistake (422), not a value to coerce. Done here, for
+    every body, by marking those fields `Strict()` as each schema class is made.
+    """
 
     model_config = ConfigDict(extra="forbid")
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        lax = [
+            field
+            for field in cls.model_fields.values()
+            if _scalar(field.annotation) in (bool, int) and not any(isinstance(m, Strict) for m in field.metadata)
+        ]
+        for field in lax:
+            field.metadata.append(Strict())
+        if lax:
+            cls.model_rebuild(force=True)
 
 
 class PatchSchema(RequestSchema):

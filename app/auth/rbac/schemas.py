@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, Strict, field_validator, model_validator
 
 from app.auth.rbac.catalogue import all_modules, grantable_actions, scopes
 from app.core.ownership import OWN
@@ -67,7 +67,8 @@ class ModuleActions(BaseModel):
 class UserRolesUpdate(RequestSchema):
     """The roles a user is to hold: by id (`role_ids`) or by name (`roles`), not both."""
 
-    role_ids: list[Id] | None = Field(default=None, max_length=100)
+    # Items too: a list is not made strict by RequestSchema.
+    role_ids: list[Annotated[Id, Strict()]] | None = Field(default=None, max_length=100)
     roles: list[RoleName] | None = Field(default=None, max_length=100)
 
     @model_validator(mode="after")

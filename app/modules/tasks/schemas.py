@@ -3,7 +3,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from app.core.schemas import Id, PatchSchema, RequestSchema, ResourceRead
+from app.core.schemas import Id, IsoDate, PatchSchema, RequestSchema, ResourceRead
 from app.modules.tasks.models import TaskPriority, TaskStatus
 
 Title = Annotated[str, Field(min_length=1, max_length=200)]
@@ -17,7 +17,7 @@ class TaskCreate(RequestSchema):
     description: Description | None = None
     status: TaskStatus = TaskStatus.TODO
     priority: TaskPriority = TaskPriority.MEDIUM
-    due_date: date | None = None
+    due_date: IsoDate | None = None
     assignee_id: Id | None = None
     customer_id: Id | None = None
 
@@ -33,7 +33,7 @@ class TaskUpdate(PatchSchema):
     description: Description | None = None
     status: TaskStatus | None = None
     priority: TaskPriority | None = None
-    due_date: date | None = None
+    due_date: IsoDate | None = None
     assignee_id: Id | None = None
     customer_id: Id | None = None
 
@@ -54,4 +54,4 @@ class TaskFilters(BaseModel):
     priority: TaskPriority | None = None
     assignee_id: Id | None = None
     customer_id: Id | None = None
-    due_before: date | None = Field(default=None, description="Due strictly before this date")
+    due_before: IsoDate | None = Field(default=None, description="Due strictly before this date")
