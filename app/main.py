@@ -22,15 +22,16 @@ from app.auth.routers import router as auth_router
 from app.auth.throttle import LoginThrottle
 from app.auth.tokens import AccessTokenDecoder
 from app.core import health, landing
-from app.core.cache import Entries, ListCache, MemoryEntries, RedisEntries
+from app.core.cache import ListCache, MemoryEntries
 from app.core.config import Settings, get_settings
 from app.core.database import SessionFactory, create_engine, create_read_session_factory, create_session_factory
 from app.core.error_handlers import register_error_handlers
-from app.core.generations import Generations, RedisBypass, build_generations
+from app.core.generations import Generations, database_generations
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.openapi import document_errors
 from app.core.outbox import OutboxSignal
+from app.core.redis_cache import RedisBypass, RedisEntries, RedisGenerations
 from app.core.relay import build_relay, running
 from app.core.routing import TrailingSlashMiddleware
 from app.core.runtime import tune_garbage_collector
@@ -102,11 +103,14 @@ async def standalone_sessions(settings: Settings) -> AsyncIterator[SessionFactor
 
 
 def build_caches(settings: Settings, client: redis.Redis | None) -> tuple[Generations, ListCache]:
-    """The generation counters, and the list cache keyed by them (entries in Redis, else in this process)."""
+    """The generation counters, and the list cache keyed by them: in Redis, else in the database and this process."""
+    if client is None:
+        generations = database_generations(settings)
+        return generations, ListCache(generations, MemoryEntries(), settings.CACHE_TTL_SECONDS)
     bypass = RedisBypass(settings.REDIS_TIMEOUT_SECONDS)
-    generations = build_generations(settings, client, bypass)
-    entries: Entries = RedisEntries(client, settings.REDIS_PREFIX, bypass) if client is not None else MemoryEntries()
-    return generations, ListCache(generations, entries, settings.CACHE_TTL_SECONDS)
+    pushed = RedisGenerations(client, settings.REDIS_PREFIX, bypass)
+    pushed.start()
+    return pushed, ListCache(pushed, RedisEntries(client, settings.REDIS_PREFIX, bypass), settings.CACHE_TTL_SECONDS)
 
 
 def connect_redis(settings: Settings) -> redis.Redis | None:

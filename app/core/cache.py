@@ -1,4 +1,4 @@
-"""The list cache: entries keyed by their tables' generations, in Redis or in process memory.
+"""The list cache: entries keyed by their tables' generations (app.core.generations), in process memory or Redis.
 
 A lookup reads the generations before the list is queried, so an entry filled from a read
 that raced a write lands under the old generation and is never read again; entries
@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import structlog
-from redis.asyncio import Redis
 
-from app.core.generations import Generations, RedisBypass
+from app.core.generations import Generations
 
 logger = structlog.get_logger(__name__)
 
@@ -50,27 +49,6 @@ class MemoryEntries:
 
     async def clear(self) -> None:
         self._entries.clear()
-
-
-class RedisEntries:
-    """Entries shared by every process and host, each with its TTL."""
-
-    def __init__(self, client: Redis, prefix: str, bypass: RedisBypass) -> None:
-        self.client = client
-        self.prefix = f"{prefix}cache:"
-        self.bypass = bypass
-
-    async def get(self, key: str) -> bytes | None:
-        value = await self.bypass.call(lambda: self.client.get(self.prefix + key))
-        return value.encode() if isinstance(value, str) else value
-
-    async def set(self, key: str, value: bytes, ttl: int) -> None:
-        await self.bypass.call(lambda: self.client.set(self.prefix + key, value, ex=ttl))
-
-    async def clear(self) -> None:
-        keys = [key async for key in self.client.scan_iter(f"{self.prefix}*")]
-        if keys:
-            await self.client.delete(*keys)
 
 
 @dataclass(frozen=True, slots=True)

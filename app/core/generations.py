@@ -15,14 +15,11 @@ Where they live:
 A counter that cannot be read raises: callers bypass their cache, never fail the request.
 """
 
-import asyncio
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Protocol, TypeVar
+from collections.abc import Iterable, Sequence
+from typing import Protocol
 
-import structlog
-from redis.asyncio import Redis
 from sqlalchemy import BigInteger
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -31,9 +28,6 @@ from sqlmodel import Field, SQLModel
 
 import app.core.models  # noqa: F401 - its naming convention names this table's constraints
 from app.core.config import Settings
-
-logger = structlog.get_logger(__name__)
-T = TypeVar("T")
 
 # table -> the namespaces that watch it; declared at import time, so the same in every process.
 _WATCHERS: dict[str, set[str]] = {}
@@ -139,111 +133,8 @@ class SqliteGenerations:
             self._connection = None
 
 
-# Each key: its value, or the clock in microseconds when missing; then +1 when bumping (ARGV[1]).
-_READ_OR_BUMP = """
-local values = {}
-for i, key in ipairs(KEYS) do
-    local value = redis.call('GET', key)
-    if not value then
-        local now = redis.call('TIME')
-        value = now[1] .. string.format('%06d', now[2])
-        redis.call('SET', key, value)
-    end
-    if ARGV[1] == '1' then value = redis.call('INCR', key) end
-    values[i] = tonumber(value)
-end
-return values
-"""
-
-
-class RedisBypass:
-    """After a Redis call fails, later ones fail at once for `seconds`: a Redis that hangs costs
-    one request per process its timeout each second, not every request."""
-
-    def __init__(self, timeout: float, seconds: float = 1.0) -> None:
-        self.timeout = timeout
-        self.seconds = seconds
-        self._down_until = 0.0
-
-    async def call(self, operation: Callable[[], Awaitable[T]]) -> T:
-        if self._down_until and time.monotonic() < self._down_until:
-            raise ConnectionError("Redis bypassed after a failure")
-        try:
-            async with asyncio.timeout(self.timeout):
-                result = await operation()
-        except Exception as exc:
-            if not self._down_until:
-                logger.warning("redis_unavailable", error=repr(exc))
-            self._down_until = time.monotonic() + self.seconds
-            raise
-        if self._down_until:
-            logger.info("redis_recovered")
-            self._down_until = 0.0
-        return result
-
-
-class RedisGenerations:
-    """Counters in Redis, bumped after commit. A bump that fails is owed: this process trusts
-    no counter until it is paid (on its next read, or by a retry each second), while other
-    processes may keep what the write changed until it lands."""
-
-    shared = True
-
-    def __init__(self, client: Redis, prefix: str, bypass: RedisBypass) -> None:
-        self.prefix = f"{prefix}gen:"
-        self.bypass = bypass
-        self._script = client.register_script(_READ_OR_BUMP)
-        self._owed: set[str] = set()
-        self._retry: asyncio.Task[None] | None = None
-
-    async def read(self, namespaces: Sequence[str]) -> list[int]:
-        if self._owed:
-            await self._bump()
-        return await self._run(namespaces, bump=False)
-
-    async def before_commit(self, session: AsyncSession, tables: frozenset[str]) -> None:
-        pass
-
-    async def after_commit(self, tables: frozenset[str]) -> None:
-        namespaces = namespaces_of(tables)
-        if not namespaces:
-            return
-        self._owed |= namespaces
-        try:
-            await self._bump()
-        except Exception:
-            if self._retry is None or self._retry.done():
-                self._retry = asyncio.create_task(self._retry_owed(), name="generation-bump-retry")
-
-    async def clear(self) -> None:
-        self._owed.clear()
-
-    async def close(self) -> None:
-        if self._retry is not None:
-            self._retry.cancel()
-
-    async def _bump(self) -> None:
-        owed = sorted(self._owed)
-        await self._run(owed, bump=True)
-        self._owed.difference_update(owed)
-
-    async def _retry_owed(self) -> None:
-        while self._owed:
-            await asyncio.sleep(self.bypass.seconds)
-            try:
-                await self._bump()
-            except Exception:
-                continue
-
-    async def _run(self, namespaces: Sequence[str], *, bump: bool) -> list[int]:
-        keys = [f"{self.prefix}{name}" for name in namespaces]
-        values = await self.bypass.call(lambda: self._script(keys=keys, args=["1" if bump else "0"]))
-        return [int(value) for value in values]
-
-
-def build_generations(settings: Settings, client: Redis | None, bypass: RedisBypass) -> Generations:
-    if client is not None:
-        return RedisGenerations(client, settings.REDIS_PREFIX, bypass)
+def database_generations(settings: Settings) -> Generations:
+    """Without Redis: in the SQLite file, shared by its processes; else in this process's memory."""
     url = make_url(settings.DATABASE_URL)
     if url.drivername.startswith("sqlite") and url.database and url.database != ":memory:":
         return SqliteGenerations(url.database)
