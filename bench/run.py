@@ -132,6 +132,7 @@ def create_scenario(floor: Floor, base: str, seconds: int, env: dict[str, str], 
     """`POST /products`, a new sku each time (bench/post_product.lua reads `env`)."""
     script = ROOT / "bench/post_product.lua"
     name = "create_product" if connections == 32 else f"create_product_c{connections}"
+    env = {**env, "BENCH_RUN": f"{env['BENCH_RUN']}-c{connections}"}  # skus of its own: no 409 for a taken one
     url = f"{base}/products"
     return floor.scenario(name, url, seconds=seconds, connections=connections, script=script, env=env)
 

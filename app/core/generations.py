@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from sqlalchemy import BigInteger
+from sqlalchemy import BigInteger, bindparam
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,6 +51,15 @@ class CacheGeneration(SQLModel, table=True):
 
     namespace: str = Field(primary_key=True, max_length=64)
     value: int = Field(sa_type=BigInteger, nullable=False)
+
+
+_COLUMNS = CacheGeneration.__table__.c  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
+# Built once, so it is compiled once: +1, or the clock when the row is missing.
+_SQLITE_BUMP = (
+    sqlite_insert(CacheGeneration)
+    .values(namespace=bindparam("namespace"), value=bindparam("start"))
+    .on_conflict_do_update(index_elements=[_COLUMNS.namespace], set_={"value": _COLUMNS.value + 1})
+)
 
 
 class Generations(Protocol):
@@ -114,12 +123,9 @@ class SqliteGenerations:
 
     async def before_commit(self, session: AsyncSession, tables: frozenset[str]) -> None:
         namespaces = sorted(namespaces_of(tables))
-        if not namespaces:
-            return
-        start = clock_start()
-        statement = sqlite_insert(CacheGeneration).values([{"namespace": n, "value": start} for n in namespaces])
-        column = CacheGeneration.__table__.c.value  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
-        await session.execute(statement.on_conflict_do_update(index_elements=["namespace"], set_={"value": column + 1}))
+        if namespaces:
+            start = clock_start()
+            await session.execute(_SQLITE_BUMP, [{"namespace": name, "start": start} for name in namespaces])
 
     async def after_commit(self, tables: frozenset[str]) -> None:
         pass

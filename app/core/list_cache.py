@@ -119,7 +119,7 @@ def cached_list(
     """
     table: str = model.__table__.name  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
     namespaces = (table,)
-    watch(table, namespaces)
+    watch(table, [table])  # the namespace is the table itself: a write to it is what invalidates
 
     async def dependency(request: Request, response: Response) -> CachedList[ServiceT]:
         return CachedList(request.app.state.list_cache, request, response, namespaces, build_service)

@@ -3,6 +3,7 @@
 Each test starts its own redis-server (tests/redis_server.py); the shared one is never touched.
 """
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -13,6 +14,7 @@ from fastapi import FastAPI
 
 from tests.backends import Backend
 from tests.conftest import make_settings
+from tests.core.test_workers import PUBSUB_DELIVERY_SECONDS
 from tests.factories import create_user
 from tests.identities import CALLER_NAME, bearer, create_identity
 from tests.redis_server import PrivateRedis, private_redis
@@ -114,9 +116,11 @@ async def test_a_logout_after_redis_lost_its_data_is_honoured_by_every_process(
 
             await server.restart_empty()
             logged_out = await on_first.post("/auth/logout", headers=bearer(reader))
+            await asyncio.sleep(PUBSUB_DELIVERY_SECONDS)
             answers = [(await on_second.get("/users", headers=bearer(reader))).status_code]
             for _ in range(bumps + 2):  # enough writes to bring a counter from 0 past its old value
                 await create_user(on_first)
+                await asyncio.sleep(PUBSUB_DELIVERY_SECONDS)
                 answers.append((await on_second.get("/users", headers=bearer(reader))).status_code)
             admin_still_in = (await on_second.get(f"/users/{admin_id}", headers=bearer(admin))).status_code
 
