@@ -16,20 +16,22 @@ from redis.backoff import NoBackoff
 from app.audit import routers as audit_routers
 from app.audit.access_log import AccessLogWriter
 from app.audit.middleware import AuditMiddleware, parse_trusted_proxies
-from app.auth.principal_cache import build_principal_cache
+from app.auth.principal_cache import PrincipalCache
 from app.auth.rbac.routers import router as rbac_router
 from app.auth.routers import router as auth_router
 from app.auth.throttle import LoginThrottle
 from app.auth.tokens import AccessTokenDecoder
 from app.core import docs, health, landing
-from app.core.cache import build_list_cache
+from app.core.cache import ListCache, MemoryEntries
 from app.core.config import Settings, get_settings
 from app.core.database import SessionFactory, create_engine, create_read_session_factory, create_session_factory
 from app.core.error_handlers import register_error_handlers
+from app.core.generations import Generations, database_generations
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.openapi import document_errors
 from app.core.outbox import OutboxSignal
+from app.core.redis_cache import RedisBypass, RedisEntries, RedisGenerations
 from app.core.relay import build_relay, running
 from app.core.routing import TrailingSlashMiddleware
 from app.core.runtime import tune_garbage_collector
@@ -45,17 +47,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.engine = create_engine(settings)
     app.state.redis = connect_redis(settings)
-    app.state.list_cache = build_list_cache(app.state.redis, settings)
-    await app.state.list_cache.start()
-    app.state.principal_cache = build_principal_cache(settings, app.state.list_cache.backend)
+    generations, app.state.list_cache = build_caches(settings, app.state.redis)
+    app.state.principal_cache = PrincipalCache(generations)
     outbox_signal = OutboxSignal()
     app.state.session_factory = create_session_factory(
         app.state.engine,
-        after_commit=[
-            app.state.principal_cache.invalidate,
-            app.state.list_cache.invalidate,
-            outbox_signal.after_commit,
-        ],
+        before_commit=[generations.before_commit],
+        after_commit=[generations.after_commit, outbox_signal.after_commit],
     )
     app.state.read_session_factory = create_read_session_factory(app.state.engine)
     app.state.login_throttle = LoginThrottle(settings, app.state.redis)
@@ -65,10 +63,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.EVENTS_RELAY_IN_APP
         else nullcontext()
     )
-    if settings.WORKERS > 1 and app.state.redis is None:
+    if settings.WORKERS > 1 and not generations.shared:
         logger.warning(
             "list_cache_per_process",
-            reason="WORKERS > 1 without REDIS_URL: writes in one worker leave the others' cached lists until their TTL",
+            reason="WORKERS > 1 on PostgreSQL without REDIS_URL: a write leaves other workers' lists until their TTL",
         )
     try:
         async with relay:
@@ -76,8 +74,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             yield
     finally:
         await app.state.access_log.stop()  # a graceful shutdown writes every queued access row
-        await app.state.list_cache.close()
-        await app.state.principal_cache.close()
+        await generations.close()
         if app.state.redis is not None:
             await app.state.redis.aclose()
         await app.state.engine.dispose()
@@ -85,23 +82,34 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 @asynccontextmanager
 async def standalone_sessions(settings: Settings) -> AsyncIterator[SessionFactory]:
-    """Sessions for a process that does not serve (the CLI): its commits invalidate the serving
-    processes' cached lists and verified callers through Redis, as a request's commits do.
+    """Sessions for a process that does not serve (the CLI): its commits bump the generations
+    the serving processes read (in Redis, or in the SQLite file), as a request's commits do.
 
-    Without Redis nothing reaches them: their lists catch up within CACHE_TTL_SECONDS.
+    On PostgreSQL without Redis nothing reaches them: their lists catch up within CACHE_TTL_SECONDS.
     """
     engine = create_engine(settings)
     client = connect_redis(settings)
-    list_cache = build_list_cache(client, settings)
-    principal_cache = build_principal_cache(settings, list_cache.backend)
+    generations, _ = build_caches(settings, client)
     try:
-        yield create_session_factory(engine, after_commit=[principal_cache.invalidate, list_cache.invalidate])
+        yield create_session_factory(
+            engine, before_commit=[generations.before_commit], after_commit=[generations.after_commit]
+        )
     finally:
-        await list_cache.close()
-        await principal_cache.close()
+        await generations.close()
         if client is not None:
             await client.aclose()
         await engine.dispose()
+
+
+def build_caches(settings: Settings, client: redis.Redis | None) -> tuple[Generations, ListCache]:
+    """The generation counters, and the list cache keyed by them: in Redis, else in the database and this process."""
+    if client is None:
+        generations = database_generations(settings)
+        return generations, ListCache(generations, MemoryEntries(), settings.CACHE_TTL_SECONDS)
+    bypass = RedisBypass(settings.REDIS_TIMEOUT_SECONDS)
+    pushed = RedisGenerations(client, settings.REDIS_PREFIX, bypass)
+    pushed.start()
+    return pushed, ListCache(pushed, RedisEntries(client, settings.REDIS_PREFIX, bypass), settings.CACHE_TTL_SECONDS)
 
 
 def connect_redis(settings: Settings) -> redis.Redis | None:

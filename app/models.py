@@ -3,6 +3,7 @@
 from app.audit.models import AccessLog, AuditChange
 from app.auth.models import AuthSession, RefreshToken, UserRevokedToken
 from app.auth.rbac.models import Role, RoleGrant, UserRole
+from app.core.generations import CacheGeneration
 from app.core.inbox import ProcessedEvent
 from app.core.outbox import OutboxEvent
 from app.modules.customers.models import Customer
@@ -15,6 +16,7 @@ __all__ = [
     "AccessLog",
     "AuditChange",
     "AuthSession",
+    "CacheGeneration",
     "Customer",
     "OutboxEvent",
     "Post",

@@ -1,8 +1,10 @@
 """Engine, sessions and the one place where a transaction is committed."""
 
+import asyncio
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -22,11 +24,18 @@ logger = structlog.get_logger(__name__)
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
-# Called with the names of the tables a transaction wrote, once it has committed.
+# Called with the names of the tables a transaction wrote: in it, just before its commit;
+# and once it has committed.
+BeforeCommit = Callable[[AsyncSession, frozenset[str]], Awaitable[None]]
 AfterCommit = Callable[[frozenset[str]], Awaitable[None]]
 _WRITTEN_TABLES = "written_tables"
+_BEFORE_COMMIT = "before_commit"
 _AFTER_COMMIT = "after_commit"
 _READ_ONLY = "read_only"
+_WRITE_LOCK = "write_lock"
+# Set while this task holds the write lock: a transaction it opens meanwhile (the relay's
+# in-process handlers) must not wait for itself.
+_holding_write_lock: ContextVar[bool] = ContextVar("holding_write_lock", default=False)
 
 
 # SQLSTATE classes of a database that cannot serve: connection (08), no such database (3D),
@@ -67,7 +76,7 @@ def create_engine(settings: Settings, database_url: str | None = None) -> AsyncE
     if url.drivername.startswith("sqlite"):
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True, pool_reset_on_return=None)
         event.listen(engine.sync_engine, "connect", _enable_sqlite_pragmas)
         return engine
     return create_async_engine(
@@ -84,11 +93,19 @@ def create_engine(settings: Settings, database_url: str | None = None) -> AsyncE
     )
 
 
-def create_session_factory(engine: AsyncEngine, after_commit: Sequence[AfterCommit] = ()) -> SessionFactory:
-    """Sessions that call `after_commit` (cache invalidation, relay wake-up) once a transaction commits."""
-    return async_sessionmaker(
-        engine, expire_on_commit=False, autoflush=False, info={_AFTER_COMMIT: tuple(after_commit)}
-    )
+def create_session_factory(
+    engine: AsyncEngine, before_commit: Sequence[BeforeCommit] = (), after_commit: Sequence[AfterCommit] = ()
+) -> SessionFactory:
+    """Sessions whose transactions call the hooks (cache generations, relay wake-up) around their commit.
+
+    On SQLite, one transaction writes at a time per process, the others queue for it in
+    order: SQLite takes one writer at a time anyway, and left to its busy handler, writers
+    poll for the lock with growing sleeps, so under load some waited seconds.
+    """
+    info: dict[str, object] = {_BEFORE_COMMIT: tuple(before_commit), _AFTER_COMMIT: tuple(after_commit)}
+    if engine.dialect.name == "sqlite":
+        info[_WRITE_LOCK] = asyncio.Lock()
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info)
 
 
 def create_read_session_factory(engine: AsyncEngine) -> SessionFactory:
@@ -135,8 +152,29 @@ async def transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     commit (invalidating cached lists) runs here too, still before the response.
     """
     _ensure_writable(session.info)
+    lock: asyncio.Lock | None = session.info.get(_WRITE_LOCK)
+    if lock is None or _holding_write_lock.get():
+        async with _committed(session):
+            yield session
+        return
+    async with lock:
+        holding = _holding_write_lock.set(True)
+        try:
+            async with _committed(session):
+                yield session
+        finally:
+            _holding_write_lock.reset(holding)
+
+
+@asynccontextmanager
+async def _committed(session: AsyncSession) -> AsyncIterator[None]:
     try:
-        yield session
+        yield
+        if session.info.get(_BEFORE_COMMIT):
+            await session.flush()  # what the commit would flush: its tables are known to the hooks
+            written = frozenset(session.info.get(_WRITTEN_TABLES, ()))
+            for hook in session.info[_BEFORE_COMMIT] if written else ():
+                await hook(session, written)
         await session.commit()
     except BaseException:
         session.info.pop(_WRITTEN_TABLES, None)

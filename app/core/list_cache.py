@@ -2,7 +2,7 @@
 
 A route opts in with one dependency and one call:
 
-    UsersCache = Annotated[CachedList[UserService], Depends(cached_list("users", service_for(UserService)))]
+    UsersCache = Annotated[CachedList[UserService], Depends(cached_list(User, service_for(UserService)))]
 
     async def list_users(query: UsersQuery, cache: UsersCache) -> object:
         return await cache.respond(query, lambda service: service.list(query.pagination, query.sort))
@@ -20,8 +20,10 @@ from typing import Any, Generic, TypeVar
 
 from fastapi import Request, Response
 from pydantic import TypeAdapter
+from sqlmodel import SQLModel
 
-from app.core.cache import ListCache, register_namespaces
+from app.core.cache import ListCache
+from app.core.generations import watch
 from app.core.pagination import ListQuery, Page
 
 ServiceT = TypeVar("ServiceT")
@@ -105,17 +107,19 @@ class CachedList(Generic[ServiceT]):
 
 
 def cached_list(
-    namespace: str, build_service: ServiceBuilder[ServiceT]
+    model: type[SQLModel], build_service: ServiceBuilder[ServiceT]
 ) -> Callable[[Request, Response], Awaitable[CachedList[ServiceT]]]:
-    """A dependency: the list cache of a route whose results come from the `namespace` table,
-    loaded on a miss by the service `build_service` makes.
+    """A dependency: the list cache of a route whose results come from `model`'s table,
+    loaded on a miss by the service `build_service` makes. A committed write to that table
+    invalidates the route's entries.
 
     The route takes neither a session nor a service of its own: as dependencies, FastAPI
     would build and close them on every request (a tenth of what a hit costs), though a hit
     uses neither.
     """
-    namespaces = (namespace,)
-    register_namespaces(namespaces)
+    table: str = model.__table__.name  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
+    namespaces = (table,)
+    watch(table, [table])  # the namespace is the table itself: a write to it is what invalidates
 
     async def dependency(request: Request, response: Response) -> CachedList[ServiceT]:
         return CachedList(request.app.state.list_cache, request, response, namespaces, build_service)

@@ -6,7 +6,7 @@ The `admin` caller behind `client` is a user too: the lists hold it besides the 
 
 import httpx
 
-from tests.factories import create_user
+from tests.factories import create_product, create_user
 from tests.identities import CALLER_NAME
 
 
@@ -99,3 +99,17 @@ async def test_validation_errors_are_not_cached(client: httpx.AsyncClient) -> No
 
     assert first.status_code == second.status_code == 422
     assert "X-Cache" not in second.headers
+
+
+async def test_a_list_is_invalidated_by_writes_to_its_own_table_only(client: httpx.AsyncClient) -> None:
+    product = await create_product(client)
+    await client.get("/products")
+    await client.get("/customers")
+
+    await client.patch(f"/products/{product['id']}", json={"name": "Renamed"})
+    products = await client.get("/products")
+    customers = await client.get("/customers")
+
+    assert products.headers["X-Cache"] == "MISS"
+    assert [p["name"] for p in products.json()] == ["Renamed"]
+    assert customers.headers["X-Cache"] == "HIT"

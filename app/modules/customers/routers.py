@@ -17,7 +17,7 @@ from app.modules.customers.service import CustomerService
 router = PrefixedRouter(prefix="/customers", tags=["customers"])
 WRITE_ERRORS = error_responses(409)  # besides those every write can give: the email is taken
 
-ListCache = Annotated[CachedList[CustomerService], Depends(cached_list("customers", service_for(CustomerService)))]
+ListCache = Annotated[CachedList[CustomerService], Depends(cached_list(Customer, service_for(CustomerService)))]
 Service = Annotated[CustomerService, Depends(service_for(CustomerService))]
 customers_query = list_query(CustomerFilters, sortable=("id", "name", "email", "company", "created_at", "updated_at"))
 Query = Annotated[ListQuery[CustomerFilters], Depends(customers_query)]

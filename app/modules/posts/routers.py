@@ -15,7 +15,7 @@ from app.modules.posts.service import PostService
 
 router = PrefixedRouter(prefix="/posts", tags=["posts"])
 
-ListCache = Annotated[CachedList[PostService], Depends(cached_list("posts", service_for(PostService)))]
+ListCache = Annotated[CachedList[PostService], Depends(cached_list(Post, service_for(PostService)))]
 Service = Annotated[PostService, Depends(service_for(PostService))]
 posts_query = list_query(PostFilters, sortable=("id", "title", "user_id", "created_at", "updated_at"))
 Query = Annotated[ListQuery[PostFilters], Depends(posts_query)]

@@ -17,7 +17,7 @@ from app.modules.products.service import ProductService
 router = PrefixedRouter(prefix="/products", tags=["products"])
 WRITE_ERRORS = error_responses(409)  # besides those every write can give: the sku is taken
 
-ListCache = Annotated[CachedList[ProductService], Depends(cached_list("products", service_for(ProductService)))]
+ListCache = Annotated[CachedList[ProductService], Depends(cached_list(Product, service_for(ProductService)))]
 Service = Annotated[ProductService, Depends(service_for(ProductService))]
 products_query = list_query(
     ProductFilters, sortable=("id", "sku", "name", "price", "stock", "created_at", "updated_at")

@@ -15,7 +15,7 @@ from app.modules.tasks.service import TaskService
 
 router = PrefixedRouter(prefix="/tasks", tags=["tasks"])
 
-ListCache = Annotated[CachedList[TaskService], Depends(cached_list("tasks", service_for(TaskService)))]
+ListCache = Annotated[CachedList[TaskService], Depends(cached_list(Task, service_for(TaskService)))]
 Service = Annotated[TaskService, Depends(service_for(TaskService))]
 tasks_query = list_query(
     TaskFilters, sortable=("id", "title", "status", "priority", "due_date", "created_at", "updated_at")

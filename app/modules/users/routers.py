@@ -30,7 +30,7 @@ users_query = list_query(UserFilters, sortable=SORTABLE)
 Query = Annotated[ListQuery[UserFilters], Depends(users_query)]
 search_query = list_query(UserSearchFilters, sortable=SORTABLE)
 SearchQuery = Annotated[ListQuery[UserSearchFilters], Depends(search_query)]
-ListCache = Annotated[CachedList[UserService], Depends(cached_list("users", service_for(UserService)))]
+ListCache = Annotated[CachedList[UserService], Depends(cached_list(User, service_for(UserService)))]
 Service = Annotated[UserService, Depends(service_for(UserService))]
 
 
