@@ -33,6 +33,7 @@ from app.core.outbox import OutboxSignal
 from app.core.relay import build_relay, running
 from app.core.routing import TrailingSlashMiddleware
 from app.core.runtime import tune_garbage_collector
+from app.core.tracing import fastapi_telemetry, instrument_redis
 from app.modules.registry import DOMAIN_MODULES
 
 VERSION = "1.0.0"
@@ -109,12 +110,14 @@ def connect_redis(settings: Settings) -> redis.Redis | None:
     if not settings.REDIS_URL:
         return None
     # Short timeouts and a single retry: a Redis that is down must cost a request little (the cache bypasses it).
-    return redis.from_url(
+    client = redis.from_url(
         settings.REDIS_URL,
         socket_timeout=settings.REDIS_TIMEOUT_SECONDS,
         socket_connect_timeout=settings.REDIS_TIMEOUT_SECONDS,
         retry=Retry(NoBackoff(), 1),
     )
+    instrument_redis(client, settings)
+    return client
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -127,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Users, posts, products, tasks and customers behind JWT, RBAC and a full audit trail.",
         lifespan=lifespan,
         openapi_tags=openapi_tags(),
+        telemetry=fastapi_telemetry(settings),
     )
     app.openapi = partial(openapi_with_errors, app)  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
     app.state.settings = settings
@@ -148,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "ETag",
                 "Location",
                 "X-Cache",
+                "traceparent",
             ],
         )
     # Added first, so innermost: the access log records the path as it was sent.
