@@ -35,8 +35,12 @@ def response_traceparent(request_headers: Mapping[str, str]) -> str:
     traceparent = current_traceparent()
     if traceparent is not None:
         return traceparent
-    parent = trace.get_current_span(_PROPAGATOR.extract(request_headers)).get_span_context()
-    trace_id = parent.trace_id if parent.is_valid else random.getrandbits(128) or 1
+    trace_id = 0
+    supplied = request_headers.get(TRACEPARENT)
+    if supplied:
+        parent = trace.get_current_span(_PROPAGATOR.extract({TRACEPARENT: supplied})).get_span_context()
+        trace_id = parent.trace_id if parent.is_valid else 0
+    trace_id = trace_id or random.getrandbits(128) or 1
     return f"00-{format_trace_id(trace_id)}-{format_span_id(random.getrandbits(64) or 1)}-00"
 
 

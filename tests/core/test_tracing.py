@@ -14,6 +14,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
+from pydantic import ValidationError
 
 from app.core.config import Settings
 from app.core.tracing import event_tracer
@@ -240,3 +241,16 @@ def assert_publish_then_process(spans_of_trace: list[ReadableSpan]) -> tuple[Rea
     handler_sql = [span for span in spans_of_trace if scope_name(span) == SQL_SCOPE]
     assert any(descends_from(span, process, spans_of_trace) for span in handler_sql)
     return publish, process
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("OTEL_TRACES_EXPORTER", "jaeger"), ("OTEL_TRACES_SAMPLER", "sometimes"), ("OTEL_TRACES_SAMPLER_ARG", "1.5")],
+)
+def test_a_tracing_setting_outside_the_standard_values_is_refused(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(ValidationError, match=name):
+        Settings()
