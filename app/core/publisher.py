@@ -102,7 +102,11 @@ class RabbitPublisher:
         return channel
 
     async def _publish_one(self, channel: Channel, event: EventEnvelope) -> None:
-        attributes = {"messaging.system": "rabbitmq", "messaging.destination.name": self.exchange_name}
+        attributes = {
+            "messaging.system": "rabbitmq",
+            "messaging.destination.name": self.exchange_name,
+            "messaging.rabbitmq.destination.routing_key": event.type,
+        }
         with publish_span(self.tracer, event, attributes):
             await self._send(channel, event, current_traceparent())
 
@@ -165,7 +169,6 @@ def publish_span(
     attributes = {
         "messaging.operation.type": "send",
         "messaging.message.id": event.event_id,
-        "messaging.rabbitmq.destination.routing_key": event.type,
         **(attributes or {}),
     }
     return continued_span(tracer, f"publish {event.type}", event.traceparent, SpanKind.PRODUCER, attributes)
