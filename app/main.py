@@ -36,6 +36,7 @@ from app.core.relay import build_relay, running
 from app.core.routing import TrailingSlashMiddleware
 from app.core.runtime import tune_garbage_collector
 from app.core.security_headers import SecurityHeadersMiddleware
+from app.core.tracing import fastapi_telemetry, instrument_redis
 from app.modules.registry import DOMAIN_MODULES
 
 VERSION = "1.0.0"
@@ -116,12 +117,14 @@ def connect_redis(settings: Settings) -> redis.Redis | None:
     if not settings.REDIS_URL:
         return None
     # Short timeouts and a single retry: a Redis that is down must cost a request little (the cache bypasses it).
-    return redis.from_url(
+    client = redis.from_url(
         settings.REDIS_URL,
         socket_timeout=settings.REDIS_TIMEOUT_SECONDS,
         socket_connect_timeout=settings.REDIS_TIMEOUT_SECONDS,
         retry=Retry(NoBackoff(), 1),
     )
+    instrument_redis(client, settings)
+    return client
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -136,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # app.core.docs serves /docs and /redoc without inline scripts (app.core.landing: ReDoc's bundle)
         docs_url=None,
         redoc_url=None,
+        telemetry=fastapi_telemetry(settings),
     )
     app.openapi = partial(openapi_with_errors, app)  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
     app.state.settings = settings
@@ -159,6 +163,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "Location",
                 "X-Cache",
                 "X-History-Complete",
+                "traceparent",
             ],
         )
     # Added first, so innermost: the access log records the path as it was sent.

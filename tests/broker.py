@@ -9,6 +9,7 @@ from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
+from opentelemetry.trace import Tracer
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -81,7 +82,7 @@ async def collecting(url: str, exchange_name: str, pattern: str = "#") -> AsyncI
 
 @asynccontextmanager
 async def consuming(
-    settings: Settings, session_factory: SessionFactory, failures: int = 0
+    settings: Settings, session_factory: SessionFactory, failures: int = 0, tracer: Tracer | None = None
 ) -> AsyncIterator[list[EventEnvelope]]:
     """The real consumer on settings.EVENTS_QUEUE, recording each event its handler ran for.
 
@@ -102,7 +103,8 @@ async def consuming(
     handlers.register(settings.EVENTS_BINDINGS, record)
     await declare_queue(settings)  # bound before any write, so no event finds the exchange without it
     stop = asyncio.Event()
-    task = asyncio.create_task(consume(settings, EventConsumer(settings.EVENTS_QUEUE, session_factory, handlers), stop))
+    consumer = EventConsumer(settings.EVENTS_QUEUE, session_factory, handlers, tracer)
+    task = asyncio.create_task(consume(settings, consumer, stop))
     try:
         yield handled
     finally:

@@ -65,6 +65,19 @@ class Settings(BaseSettings):
     EVENTS_MAX_BACKOFF_SECONDS: float = Field(default=30.0, gt=0)
     AUDIT_ARCHIVE_DIR: str = "./data/audit-archive"
     TRUSTED_PROXIES: Annotated[list[str], NoDecode] = []
+    # Tracing (docs/OBSERVABILITY.md), under OpenTelemetry's own names; the SDK reads its other OTEL_* itself.
+    OTEL_TRACES_EXPORTER: Literal["otlp", "console", "none"] = "none"
+    OTEL_SERVICE_NAME: str = "enterprise-api"
+    OTEL_EXPORTER_OTLP_ENDPOINT: str | None = None
+    OTEL_TRACES_SAMPLER: Literal[
+        "always_on",
+        "always_off",
+        "traceidratio",
+        "parentbased_always_on",
+        "parentbased_always_off",
+        "parentbased_traceidratio",
+    ] = "parentbased_always_on"
+    OTEL_TRACES_SAMPLER_ARG: float = Field(default=1.0, ge=0, le=1)
 
     @field_validator("CORS_ORIGINS", "TRUSTED_PROXIES", "EVENTS_BINDINGS", mode="before")
     @classmethod

@@ -8,6 +8,8 @@ import aio_pika
 import structlog
 from aio_pika.abc import AbstractIncomingMessage
 from aiormq.exceptions import AMQPError
+from opentelemetry.trace import NoOpTracer, SpanKind, Tracer
+from opentelemetry.util.types import AttributeValue
 from pydantic import ValidationError
 from yarl import URL
 
@@ -16,6 +18,7 @@ from app.core.context import request_id_var
 from app.core.database import SessionFactory, transaction
 from app.core.events import EventEnvelope, EventHandlers
 from app.core.inbox import AlreadyProcessed, record_processed
+from app.core.trace_context import TRACEPARENT, continued_span, header_value
 
 logger = structlog.get_logger("app.events")
 
@@ -27,14 +30,28 @@ REDELIVERY_DELAY_SECONDS = 1.0
 class EventConsumer:
     """Hands each event to the matching handlers once: an event id already handled is skipped."""
 
-    def __init__(self, name: str, session_factory: SessionFactory, handlers: EventHandlers) -> None:
+    def __init__(
+        self, name: str, session_factory: SessionFactory, handlers: EventHandlers, tracer: Tracer | None = None
+    ) -> None:
         self.name = name
         self.session_factory = session_factory
         self.handlers = handlers
+        self.tracer = tracer or NoOpTracer()
 
     async def handle(self, event: EventEnvelope) -> bool:
-        """Run the handlers in one transaction with the event's receipt; False for a duplicate."""
-        with _event_context(event):
+        """Run the handlers in one transaction with the event's receipt; False for a duplicate.
+
+        Traced as a span in the event's trace (its `traceparent`): the writing request's.
+        """
+        attributes: dict[str, AttributeValue] = {
+            "messaging.operation.type": "process",
+            "messaging.message.id": event.event_id,
+            "messaging.destination.subscription.name": self.name,
+        }
+        with (
+            continued_span(self.tracer, f"process {event.type}", event.traceparent, SpanKind.CONSUMER, attributes),
+            _event_context(event),
+        ):
             async with self.session_factory() as session:
                 try:
                     async with transaction(session):
@@ -97,6 +114,7 @@ async def deliver(consumer: EventConsumer, message: AbstractIncomingMessage) -> 
         logger.error("event_malformed", message_id=message.message_id, routing_key=message.routing_key)
         await message.reject(requeue=False)
         return
+    event = event.model_copy(update={TRACEPARENT: header_value(message.headers, TRACEPARENT)})
     try:
         await consumer.handle(event)
     except Exception:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.core.config import Settings
+from app.core.tracing import instrument_engine
 
 logger = structlog.get_logger(__name__)
 
@@ -72,6 +73,12 @@ def _enable_sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) 
 
 
 def create_engine(settings: Settings, database_url: str | None = None) -> AsyncEngine:
+    engine = _new_engine(settings, database_url)
+    instrument_engine(engine, settings)  # when tracing is on: a span per statement
+    return engine
+
+
+def _new_engine(settings: Settings, database_url: str | None) -> AsyncEngine:
     url = make_url(database_url or settings.DATABASE_URL)
     if url.drivername.startswith("sqlite"):
         if url.database and url.database != ":memory:":

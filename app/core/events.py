@@ -26,6 +26,9 @@ class EventEnvelope(BaseModel):
     trace_id: str | None = None
     actor_id: int | None = None
     data: dict[str, Any]
+    # The W3C trace context the event continues (the writing request's span, then the publish
+    # span's). Not in the body (`exclude`): on the wire it is the `traceparent` header.
+    traceparent: str | None = Field(default=None, max_length=55, exclude=True)
 
     @property
     def resource(self) -> str:

@@ -10,11 +10,13 @@ import sys
 import structlog
 
 from app.core.config import Settings
+from app.core.trace_context import add_trace_ids
 
 
 def configure_logging(settings: Settings) -> None:
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
+        add_trace_ids,  # trace_id and span_id when the line is written inside a trace
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

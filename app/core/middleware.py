@@ -15,6 +15,7 @@ from app.core.context import actor_id_var, request_id_var
 from app.core.deps import close_request_session
 from app.core.error_handlers import error_response
 from app.core.metrics import observe_request
+from app.core.trace_context import TRACEPARENT, response_traceparent
 
 logger = structlog.get_logger("app.access")
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -72,6 +73,7 @@ class RequestContextMiddleware:
                 out = MutableHeaders(scope=message)
                 out["X-Request-Id"] = request_id
                 out["X-Trace-Id"] = request_id
+                out[TRACEPARENT] = response_traceparent(headers)
             await send(message)
 
         try:

@@ -19,6 +19,7 @@ from app.core.context import current_request_id
 from app.core.database import mark_written
 from app.core.events import EventEnvelope
 from app.core.models import UTCDateTime, utcnow
+from app.core.trace_context import current_traceparent
 
 OUTBOX_TABLE = "outbox_events"
 
@@ -42,6 +43,7 @@ class OutboxEvent(SQLModel, table=True):
     trace_id: str | None = Field(default=None, max_length=128)
     actor_id: int | None = Field(default=None)
     data: dict[str, Any] = Field(sa_type=JSON, nullable=False)
+    traceparent: str | None = Field(default=None, max_length=55)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     def envelope(self) -> EventEnvelope:
@@ -52,6 +54,7 @@ class OutboxEvent(SQLModel, table=True):
             trace_id=self.trace_id,
             actor_id=self.actor_id,
             data=self.data,
+            traceparent=self.traceparent,
         )
 
 
@@ -69,11 +72,12 @@ async def add_event(session: AsyncSession, type_: str, data: dict[str, Any], act
         trace_id=current_request_id(),
         actor_id=actor_id,
         data=data,
+        traceparent=current_traceparent(),
     )
     # A Core insert on the table, not the mapped class: the outbox is plumbing, not a resource
     # for the ORM hooks (audit, cache) to see, and the ORM's bulk-insert path around an entity
     # cost a twentieth of a create.
-    await session.execute(_INSERT_EVENT, event.model_dump())
+    await session.execute(_INSERT_EVENT, {**event.model_dump(), "traceparent": event.traceparent})
     mark_written(session, OUTBOX_TABLE)
     return event
 

@@ -1,7 +1,8 @@
 """Where the relay sends events: the RabbitMQ topic exchange, or the in-process handlers."""
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol, cast
 
@@ -9,9 +10,13 @@ import aiormq
 import structlog
 from aiormq import Channel, spec
 from aiormq.abc import AbstractConnection, DeliveredMessage
+from opentelemetry.trace import NoOpTracer, Span, SpanKind, Tracer
+from opentelemetry.util.types import AttributeValue
+from pamqp.common import FieldTable
 
 from app.core.consumer import EventConsumer
 from app.core.events import EventEnvelope
+from app.core.trace_context import TRACEPARENT, continued_span, current_traceparent
 
 logger = structlog.get_logger("app.events")
 
@@ -44,10 +49,13 @@ class RabbitPublisher:
     a fraction of the write rate (docs/EVENTS.md).
     """
 
-    def __init__(self, url: str, exchange_name: str, timeout: float = BROKER_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self, url: str, exchange_name: str, timeout: float = BROKER_TIMEOUT_SECONDS, tracer: Tracer | None = None
+    ) -> None:
         self.url = url
         self.exchange_name = exchange_name
         self.timeout = timeout
+        self.tracer = tracer or NoOpTracer()
         self._connection: AbstractConnection | None = None
         self._channel: Channel | None = None
 
@@ -94,6 +102,18 @@ class RabbitPublisher:
         return channel
 
     async def _publish_one(self, channel: Channel, event: EventEnvelope) -> None:
+        attributes = {
+            "messaging.system": "rabbitmq",
+            "messaging.destination.name": self.exchange_name,
+            "messaging.rabbitmq.destination.routing_key": event.type,
+        }
+        with publish_span(self.tracer, event, attributes):
+            await self._send(channel, event, current_traceparent())
+
+    async def _send(self, channel: Channel, event: EventEnvelope, traceparent: str | None) -> None:
+        headers: FieldTable = {"trace_id": event.trace_id or ""}
+        if traceparent:
+            headers[TRACEPARENT] = traceparent  # the consumer's span continues the publish span
         properties = spec.Basic.Properties(
             content_type="application/json",
             delivery_mode=PERSISTENT,
@@ -101,7 +121,7 @@ class RabbitPublisher:
             correlation_id=event.trace_id,
             timestamp=event.occurred_at,
             message_type=event.type,
-            headers={"trace_id": event.trace_id or ""},
+            headers=headers,
         )
         # mandatory: the broker tells us when no queue is bound for this key, rather than dropping it unseen.
         # Typed as a confirmation frame, but a returned message confirms as the DeliveredMessage.
@@ -122,14 +142,16 @@ class RabbitPublisher:
 class InProcessPublisher:
     """Without RABBITMQ_URL: the relay hands events straight to the consumer's handlers, in order."""
 
-    def __init__(self, consumer: EventConsumer) -> None:
+    def __init__(self, consumer: EventConsumer, tracer: Tracer | None = None) -> None:
         self.consumer = consumer
+        self.tracer = tracer or NoOpTracer()
 
     async def publish(self, events: Sequence[EventEnvelope]) -> PublishResult:
         result = PublishResult()
         for event in events:
             try:
-                await self.consumer.handle(event)
+                with publish_span(self.tracer, event):
+                    await self.consumer.handle(event.model_copy(update={"traceparent": current_traceparent()}))
             except Exception as exc:
                 result.error = exc
                 break
@@ -138,3 +160,15 @@ class InProcessPublisher:
 
     async def close(self) -> None:
         return None
+
+
+def publish_span(
+    tracer: Tracer, event: EventEnvelope, attributes: Mapping[str, AttributeValue] | None = None
+) -> AbstractContextManager[Span]:
+    """The span of an event's publishing, in the trace of the request that wrote it."""
+    attributes = {
+        "messaging.operation.type": "send",
+        "messaging.message.id": event.event_id,
+        **(attributes or {}),
+    }
+    return continued_span(tracer, f"publish {event.type}", event.traceparent, SpanKind.PRODUCER, attributes)

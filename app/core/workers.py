@@ -11,6 +11,7 @@ from app.core.database import create_engine, create_session_factory
 from app.core.events import default_handlers
 from app.core.logging import configure_logging
 from app.core.relay import build_relay
+from app.core.tracing import event_tracer
 
 
 async def run_relay(settings: Settings) -> None:
@@ -31,7 +32,10 @@ async def run_consumer(settings: Settings) -> None:
     configure_logging(settings)
     engine = create_engine(settings)
     consumer = EventConsumer(
-        settings.EVENTS_QUEUE, create_session_factory(engine), default_handlers(settings.EVENTS_BINDINGS)
+        settings.EVENTS_QUEUE,
+        create_session_factory(engine),
+        default_handlers(settings.EVENTS_BINDINGS),
+        event_tracer(settings),
     )
     stop = asyncio.Event()
     try:
