@@ -16,6 +16,8 @@ from redis.backoff import NoBackoff
 from app.audit import routers as audit_routers
 from app.audit.access_log import AccessLogWriter
 from app.audit.middleware import AuditMiddleware
+from app.auth.api_keys.routers import router as api_keys_router
+from app.auth.api_keys.usage import KeyUsageRecorder
 from app.auth.principal_cache import build_principal_cache
 from app.auth.rbac.routers import router as rbac_router
 from app.auth.routers import router as auth_router
@@ -61,6 +63,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.LOGIN_MAX_ATTEMPTS, settings.LOGIN_WINDOW_SECONDS, app.state.redis, settings.REDIS_PREFIX
     )
     await app.state.access_log.start(app.state.session_factory)
+    await app.state.api_key_usage.start(app.state.session_factory)
     relay: AbstractAsyncContextManager[Any] = (
         running(build_relay(settings, app.state.session_factory, outbox_signal))
         if settings.EVENTS_RELAY_IN_APP
@@ -77,6 +80,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             yield
     finally:
         await app.state.access_log.stop()  # a graceful shutdown writes every queued access row
+        await app.state.api_key_usage.stop()
         await app.state.list_cache.close()
         await app.state.principal_cache.close()
         if app.state.redis is not None:
@@ -132,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.access_tokens = AccessTokenDecoder(settings)
     app.state.access_log = AccessLogWriter()
+    app.state.api_key_usage = KeyUsageRecorder()
     register_error_handlers(app)
     if settings.CORS_ORIGINS:
         app.add_middleware(
@@ -160,7 +165,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # included: theirs come first. Each is a PrefixedRouter, which declines a path outside
     # its prefix before FastAPI tries its routes one by one. No two routers share a path,
     # so the order changes only how soon a request finds its route.
-    for router in (*DOMAIN_MODULES.values(), auth_router, rbac_router, audit_routers.router):
+    for router in (*DOMAIN_MODULES.values(), auth_router, api_keys_router, rbac_router, audit_routers.router):
         app.include_router(router, prefix=settings.API_PREFIX)
     app.include_router(health.router)
     app.include_router(landing.router)

@@ -16,6 +16,7 @@ import asyncio
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime
 
 import structlog
 
@@ -26,7 +27,9 @@ logger = structlog.get_logger(__name__)
 
 NAMESPACE = "auth"
 # Tables whose rows decide whether a token is valid and what its holder may do.
-AUTH_TABLES = frozenset({"users", "roles", "role_grants", "user_roles", "auth_sessions", "user_revoked_tokens"})
+AUTH_TABLES = frozenset(
+    {"users", "roles", "role_grants", "user_roles", "auth_sessions", "user_revoked_tokens", "api_keys"}
+)
 MAX_ENTRIES = 10_000
 # Belt and braces: an entry is re-checked against the database at least this often.
 MAX_AGE_SECONDS = 60.0
@@ -38,6 +41,9 @@ class VerifiedCaller:
     user_id: int
     is_superuser: bool
     permissions: frozenset[str]
+    # Set when the caller presented an API key (its id, and when it stops working).
+    api_key_id: int | None = None
+    expires_at: datetime | None = None
 
 
 class PrincipalCache:

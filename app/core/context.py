@@ -4,6 +4,8 @@ from contextvars import ContextVar
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 actor_id_var: ContextVar[int | None] = ContextVar("actor_id", default=None)
+# The API key the actor presented, if it presented one.
+api_key_id_var: ContextVar[int | None] = ContextVar("api_key_id", default=None)
 
 
 def current_request_id() -> str | None:
@@ -12,3 +14,7 @@ def current_request_id() -> str | None:
 
 def current_actor_id() -> int | None:
     return actor_id_var.get()
+
+
+def current_api_key_id() -> int | None:
+    return api_key_id_var.get()
