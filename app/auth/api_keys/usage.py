@@ -35,6 +35,11 @@ class KeyUsageRecorder:
         if self._noted.get(key_id) != minute:
             self._noted[key_id] = self._pending[key_id] = minute
 
+    def forget(self) -> None:
+        """Drop what was noted and not yet written (for a database emptied under a running app)."""
+        self._noted.clear()
+        self._pending.clear()
+
     async def start(self, session_factory: SessionFactory) -> None:
         self._session_factory = session_factory
         self._task = asyncio.create_task(self._run(), name="api-key-usage-writer")
