@@ -78,13 +78,15 @@ async def refresh(body: RefreshRequest, service: Service) -> TokenPair:
     return await service.refresh(body.refresh_token)
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=error_responses(403))
 async def logout(claims: SessionClaims, service: Service, body: LogoutRequest | None = None) -> None:
     """End this session: the access token and its refresh token stop working."""
     await service.logout(claims, body.refresh_token if body else None)
 
 
-@router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+@router.post(
+    "/logout-all", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=error_responses(403)
+)
 async def logout_all(claims: SessionClaims, service: Service) -> None:
     """End every session of the caller."""
     await service.logout_all(claims)
@@ -103,7 +105,9 @@ async def update_me(body: MeUpdate, principal: CurrentPrincipal, session: Sessio
     return await _me(principal, session)
 
 
-@router.post("/change-password", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+@router.post(
+    "/change-password", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=error_responses(403)
+)
 async def change_password(body: ChangePasswordRequest, claims: SessionClaims, service: Service) -> None:
     """Change the caller's password; every other session ends."""
     await service.change_password(claims, body.current_password, body.new_password)

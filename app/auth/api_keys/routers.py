@@ -12,10 +12,12 @@ from app.auth.api_keys.service import ApiKeyService
 from app.auth.dependencies import SignedInPrincipal, require
 from app.core.deps import SessionDep
 from app.core.http import location
+from app.core.openapi import error_responses
 from app.core.pagination import ListQuery, NoFilters, list_query
 from app.core.schemas import Id
 
 router = APIRouter(tags=["auth"])
+KEY_REFUSED = error_responses(403)  # a caller presenting an API key, or above its owner's permissions
 keys_query = list_query(NoFilters, sortable=("id", "name", "created_at", "expires_at"))
 Query = Annotated[ListQuery[NoFilters], Depends(keys_query)]
 
@@ -27,7 +29,7 @@ async def get_api_key_service(session: SessionDep) -> ApiKeyService:
 Service = Annotated[ApiKeyService, Depends(get_api_key_service)]
 
 
-@router.post("/auth/api-keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED)
+@router.post("/auth/api-keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED, responses=KEY_REFUSED)
 async def create_api_key(
     body: ApiKeyCreate, principal: SignedInPrincipal, service: Service, request: Request, response: Response
 ) -> ApiKeyCreated:
@@ -38,19 +40,21 @@ async def create_api_key(
     return created
 
 
-@router.get("/auth/api-keys", response_model=list[ApiKeyRead], openapi_extra=keys_query.openapi)
+@router.get("/auth/api-keys", response_model=list[ApiKeyRead], openapi_extra=keys_query.openapi, responses=KEY_REFUSED)
 async def list_api_keys(principal: SignedInPrincipal, service: Service, query: Query) -> object:
     """The caller's keys (never their secrets)."""
     return query.pagination.respond(await service.list_of(principal.id, query.pagination, query.sort))
 
 
-@router.get("/auth/api-keys/{key_id}", response_model=ApiKeyRead)
+@router.get("/auth/api-keys/{key_id}", response_model=ApiKeyRead, responses=KEY_REFUSED)
 async def get_api_key(key_id: Id, principal: SignedInPrincipal, service: Service) -> ApiKeyRead:
     """One of the caller's keys."""
     return await service.get_of(principal.id, key_id)
 
 
-@router.delete("/auth/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+@router.delete(
+    "/auth/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=KEY_REFUSED
+)
 async def revoke_api_key(key_id: Id, principal: SignedInPrincipal, service: Service) -> None:
     """Revoke one of the caller's keys: refused from the next request on, in every process."""
     await service.revoke(principal.id, key_id)
