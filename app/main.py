@@ -16,6 +16,7 @@ from redis.backoff import NoBackoff
 from app.audit import routers as audit_routers
 from app.audit.access_log import AccessLogWriter
 from app.audit.middleware import AuditMiddleware
+from app.auth.api_keys.openapi import document_api_keys
 from app.auth.api_keys.routers import router as api_keys_router
 from app.auth.api_keys.usage import KeyUsageRecorder
 from app.auth.principal_cache import build_principal_cache
@@ -198,6 +199,7 @@ def openapi_with_errors(app: FastAPI) -> dict[str, Any]:
     if schema is None:
         schema = FastAPI.openapi(app)  # FastAPI keeps it in app.openapi_schema: documented here, once
         document_errors(schema)
+        document_api_keys(app, schema)
     return schema
 
 
