@@ -6,8 +6,9 @@ anything auth-related changes, as it does for tokens).
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -17,12 +18,13 @@ from app.auth.api_keys.models import ApiKey
 from app.auth.api_keys.repository import ApiKeyRepository
 from app.auth.api_keys.schemas import ApiKeyCreated, ApiKeyRead
 from app.auth.principal_cache import VerifiedCaller
-from app.auth.rbac.catalogue import permission
+from app.auth.rbac.ceiling import ensure_may_manage_user, ensure_within_ceiling, grant_permissions
 from app.auth.rbac.service import normalize_grants
 from app.auth.repository import AuthRepository
 from app.core.database import transaction
-from app.core.errors import Forbidden, NotFound, Unauthorized
+from app.core.errors import NotFound, Unauthorized
 from app.core.models import utcnow
+from app.core.ownership import Holder, holds, scoped
 from app.core.pagination import Page, Pagination, SortField
 from app.modules.users.models import User
 from app.modules.users.repository import UserRepository
@@ -30,32 +32,31 @@ from app.modules.users.repository import UserRepository
 INVALID_KEY = "Invalid or expired API key"
 
 
-class Caller(Protocol):
-    @property
-    def id(self) -> int: ...
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """A key's owner as the delegation ceiling sees a caller: what it holds now."""
 
-    @property
-    def is_superuser(self) -> bool: ...
-
-    @property
-    def permissions(self) -> frozenset[str]: ...
-
-
-def granted_permissions(grants: dict[str, list[str]]) -> frozenset[str]:
-    return frozenset(permission(module, action) for module, actions in grants.items() for action in actions)
+    id: int
+    is_superuser: bool
+    permissions: frozenset[str]
 
 
 def effective_permissions(
     grants: dict[str, list[str]] | None, owner_is_superuser: bool, owner_permissions: frozenset[str]
 ) -> tuple[bool, frozenset[str]]:
-    """(acts as a superuser, permissions) of a key: its grants ∩ what its owner holds.
+    """(acts as a superuser, permissions) of a key: its grants ∩ what its owner holds now.
 
     A superuser's key with grants of its own is no superuser: it holds those grants only.
+    An unscoped grant whose owner now holds only its `:own` is narrowed to that.
     """
     if grants is None:
         return owner_is_superuser, owner_permissions
-    granted = granted_permissions(grants)
-    return False, granted if owner_is_superuser else granted & owner_permissions
+    granted = grant_permissions(grants)
+    if owner_is_superuser:
+        return False, frozenset(granted)
+    kept = {wanted for wanted in granted if holds(owner_permissions, wanted)}
+    narrowed = {scoped(wanted) for wanted in granted - kept if scoped(wanted) in owner_permissions}
+    return False, frozenset(kept | narrowed)
 
 
 async def verify_api_key(session: AsyncSession, key: str) -> VerifiedCaller:
@@ -77,19 +78,6 @@ async def verify_api_key(session: AsyncSession, key: str) -> VerifiedCaller:
 
 def _expired(expires_at: datetime | None) -> bool:
     return expires_at is not None and expires_at <= utcnow()
-
-
-async def ensure_within_delegation_ceiling(session: AsyncSession, caller: Caller, target: User) -> None:
-    """Nobody acts on someone more powerful than themselves: a caller who is not a superuser
-    may act on a user only when holding every permission that user holds (never on a superuser)."""
-    if caller.is_superuser or caller.id == target.id:
-        return
-    if target.is_superuser:
-        raise Forbidden("Only a superuser can act on a superuser")
-    assert target.id is not None
-    missing = sorted(await AuthRepository(session).permissions_of(target.id) - caller.permissions)
-    if missing:
-        raise Forbidden(f"missing {', '.join(missing)}")
 
 
 class ApiKeyService:
@@ -132,10 +120,10 @@ class ApiKeyService:
         async with transaction(self.session):
             await self.keys.delete(await self._key_of(user_id, key_id))
 
-    async def owner_for_admin(self, caller: Caller, user_id: int) -> User:
+    async def owner_for_admin(self, caller: Holder, user_id: int) -> User:
         """The user whose keys an admin lists or revokes: 404 if none, 403 above the caller's ceiling."""
         user = await self._user(user_id)
-        await ensure_within_delegation_ceiling(self.session, caller, user)
+        await ensure_may_manage_user(self.session, caller, user)
         return user
 
     async def _user(self, user_id: int) -> User:
@@ -155,9 +143,8 @@ class ApiKeyService:
         if grants is None or owner.is_superuser:
             return
         assert owner.id is not None
-        missing = sorted(granted_permissions(grants) - await AuthRepository(self.session).permissions_of(owner.id))
-        if missing:
-            raise Forbidden(f"missing {', '.join(missing)}")
+        held = frozenset(await AuthRepository(self.session).permissions_of(owner.id))
+        ensure_within_ceiling(Owner(owner.id, owner.is_superuser, held), grant_permissions(grants))
 
     async def _reads(self, keys: Sequence[ApiKey]) -> list[ApiKeyRead]:
         used = await self.keys.last_used([key.id for key in keys if key.id is not None])
