@@ -144,3 +144,19 @@ async def test_revocation_is_effective_at_the_next_request_in_every_process(app:
         # The other process learns of the change by Redis pub/sub: within moments, not a TTL.
         await eventually(refused, seconds=2)
         assert await status_of(app, "GET", "/products", bearer(created["key"])) == 401
+
+
+async def test_a_keys_unscoped_grant_narrows_to_own_rows_with_its_owner(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    owner_id, token = await create_identity(app, permissions={"posts": ["update"]})
+    key = (await create_api_key(app, token, permissions={"posts": ["update"]}))["key"]
+    own = (await client.post("/posts", json={"title": "Mine", "content": "c", "user_id": owner_id})).json()
+    other = (await client.post("/posts", json={"title": "Theirs", "content": "c"})).json()
+    assert await status_of(app, "PATCH", f"/posts/{other['id']}", bearer(key), json={"title": "x"}) == 200
+
+    role = (await client.post("/roles", json={"name": "own-posts", "permissions": {"posts": ["update:own"]}})).json()
+    assert (await client.put(f"/users/{owner_id}/roles", json={"role_ids": [role["id"]]})).status_code == 200
+
+    assert await status_of(app, "PATCH", f"/posts/{own['id']}", bearer(key), json={"title": "y"}) == 200
+    assert await status_of(app, "PATCH", f"/posts/{other['id']}", bearer(key), json={"title": "z"}) == 403
