@@ -2,6 +2,7 @@
 
 import asyncio
 import getpass
+import json
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -151,6 +152,43 @@ def prune_tokens() -> None:
         typer.echo(f"Pruned {tokens} revoked tokens and {sessions} expired sessions")
 
     asyncio.run(_with_session(prune))
+
+
+@auth_cli.command("create-api-key")
+def create_api_key(
+    email: str = typer.Option(..., help="The key's owner: it acts as this user"),
+    name: str = typer.Option(..., help="What the key is for, e.g. nightly-export"),
+    permissions: str | None = typer.Option(
+        None, help="A role's shape, e.g. '{\"products\": [\"read\"]}'; omitted: all of the owner's"
+    ),
+) -> None:
+    """Create an API key for a user and print it (it is shown this once)."""
+    from pydantic import ValidationError
+
+    from app.auth.api_keys.schemas import ApiKeyCreate
+    from app.auth.api_keys.service import ApiKeyService
+    from app.core.errors import AppError
+    from app.modules.users.repository import UserRepository
+
+    try:
+        body = ApiKeyCreate.model_validate_json(
+            json.dumps({"name": name, **({"permissions": json.loads(permissions)} if permissions else {})})
+        )
+    except (ValueError, ValidationError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+    async def create(session: AsyncSession) -> None:
+        owner = await UserRepository(session).get_by_email(email.lower())
+        if owner is None or owner.id is None:
+            raise typer.BadParameter(f"no user with email {email}")
+        try:
+            created = await ApiKeyService(session).create(owner.id, body.model_dump(exclude_unset=True))
+        except AppError as exc:
+            raise typer.BadParameter(exc.message) from exc
+        typer.echo(f"API key {created.id} ({created.prefix}) for {email}; store it now, it is not shown again:")
+        typer.echo(created.key)
+
+    asyncio.run(_with_session(create))
 
 
 async def _with_session(work: Callable[[AsyncSession], Awaitable[object]]) -> None:

@@ -16,6 +16,9 @@ from redis.backoff import NoBackoff
 from app.audit import routers as audit_routers
 from app.audit.access_log import AccessLogWriter
 from app.audit.middleware import AuditMiddleware, parse_trusted_proxies
+from app.auth.api_keys.openapi import document_api_keys
+from app.auth.api_keys.routers import router as api_keys_router
+from app.auth.api_keys.usage import KeyUsageRecorder
 from app.auth.principal_cache import PrincipalCache
 from app.auth.rbac.routers import router as rbac_router
 from app.auth.routers import router as auth_router
@@ -59,6 +62,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.read_session_factory = create_read_session_factory(app.state.engine)
     app.state.login_throttle = LoginThrottle(settings, app.state.redis)
     await app.state.access_log.start(app.state.session_factory)
+    await app.state.api_key_usage.start(app.state.session_factory)
     relay: AbstractAsyncContextManager[Any] = (
         running(build_relay(settings, app.state.session_factory, outbox_signal))
         if settings.EVENTS_RELAY_IN_APP
@@ -75,6 +79,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             yield
     finally:
         await app.state.access_log.stop()  # a graceful shutdown writes every queued access row
+        await app.state.api_key_usage.stop()
         await generations.close()
         if app.state.redis is not None:
             await app.state.redis.aclose()
@@ -146,6 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.access_tokens = AccessTokenDecoder(settings)
     app.state.access_log = AccessLogWriter()
     app.state.trusted_proxies = parse_trusted_proxies(settings.TRUSTED_PROXIES)
+    app.state.api_key_usage = KeyUsageRecorder()
     register_error_handlers(app)
     if settings.CORS_ORIGINS:
         app.add_middleware(
@@ -178,7 +184,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # included: theirs come first. Each is a PrefixedRouter, which declines a path outside
     # its prefix before FastAPI tries its routes one by one. No two routers share a path,
     # so the order changes only how soon a request finds its route.
-    for router in (*DOMAIN_MODULES.values(), auth_router, rbac_router, audit_routers.router):
+    for router in (*DOMAIN_MODULES.values(), auth_router, api_keys_router, rbac_router, audit_routers.router):
         app.include_router(router, prefix=settings.API_PREFIX)
     app.include_router(health.router)
     app.include_router(landing.router)
@@ -212,6 +218,7 @@ def openapi_with_errors(app: FastAPI) -> dict[str, Any]:
     if schema is None:
         schema = FastAPI.openapi(app)  # FastAPI keeps it in app.openapi_schema: documented here, once
         document_errors(schema)
+        document_api_keys(app, schema)
     return schema
 
 

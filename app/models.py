@@ -1,6 +1,7 @@
 """Every table of the service, imported in one place so SQLModel.metadata knows the whole schema."""
 
 from app.audit.models import AccessLog, AuditChange
+from app.auth.api_keys.models import ApiKey, ApiKeyUsage
 from app.auth.models import AuthSession, RefreshToken, UserRevokedToken
 from app.auth.rbac.models import Role, RoleGrant, UserRole
 from app.core.generations import CacheGeneration
@@ -14,6 +15,8 @@ from app.modules.users.models import User
 
 __all__ = [
     "AccessLog",
+    "ApiKey",
+    "ApiKeyUsage",
     "AuditChange",
     "AuthSession",
     "CacheGeneration",

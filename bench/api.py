@@ -36,6 +36,11 @@ class Api:
         self.call("PUT", f"/users/{user['id']}/roles", {"role_ids": [manager]}, admin)
         return self.login(email, password)
 
+    def api_key(self, token: str) -> str:
+        """A new API key of the holder of `token`, with all of its permissions."""
+        key: str = self.call("POST", "/auth/api-keys", {"name": "bench"}, token)["key"]
+        return key
+
     def first_product_id(self, token: str) -> int:
         product_id: int = self.call("GET", "/products?limit=1", token=token)[0]["id"]
         return product_id

@@ -29,8 +29,8 @@ from app.main import create_app
 from bench.run import SERVICE_PORT, prepared_database, service, service_env
 
 WARM_UP_REQUESTS = 300
-# (name, method, path and query, body for the n-th request)
-Request = tuple[str, str, str, Callable[[int], bytes]]
+# (name, method, path and query, body for the n-th request, bearer credential: token or API key)
+Request = tuple[str, str, str, Callable[[int], bytes], str]
 
 
 async def call(app: ASGIApp, method: str, target: str, body: bytes, token: str) -> int:
@@ -67,11 +67,11 @@ async def call(app: ASGIApp, method: str, target: str, body: bytes, token: str) 
     return status
 
 
-async def measure(requests: list[Request], token: str, count: int, rounds: int) -> None:
+async def measure(requests: list[Request], count: int, rounds: int) -> None:
     app = create_app(Settings())  # read from the environment main() set
     numbers = itertools.count()
     async with app.router.lifespan_context(app):
-        for name, method, target, make_body in requests:
+        for name, method, target, make_body, token in requests:
             for _ in range(WARM_UP_REQUESTS):
                 status = await call(app, method, target, make_body(next(numbers)), token)
                 if status >= 300:
@@ -103,15 +103,17 @@ def main() -> None:
         env = service_env(url)
         with service(env) as (api, token, _):
             product_id = api.first_product_id(token)
+            key = api.api_key(token)
         os.environ.update(env)
         requests: list[Request] = [
-            ("get_product", "GET", f"/products/{product_id}", lambda _: b""),
-            ("list_products_cached", "GET", "/products?limit=20", lambda _: b""),
-            ("product_history", "GET", f"/products/{product_id}/history", lambda _: b""),
-            ("create_product", "POST", "/products", product),
+            ("get_product", "GET", f"/products/{product_id}", lambda _: b"", token),
+            ("get_product_api_key", "GET", f"/products/{product_id}", lambda _: b"", key),
+            ("list_products_cached", "GET", "/products?limit=20", lambda _: b"", token),
+            ("product_history", "GET", f"/products/{product_id}/history", lambda _: b"", token),
+            ("create_product", "POST", "/products", product, token),
         ]
         print(f"{'scenario':<24}{'min':>11}{'median':>13}   (CPU per request, {args.rounds} rounds of {args.requests})")
-        uvloop.run(measure(requests, token, args.requests, args.rounds))
+        uvloop.run(measure(requests, args.requests, args.rounds))
 
 
 if __name__ == "__main__":

@@ -105,6 +105,7 @@ async def _clean_state(request: pytest.FixtureRequest) -> None:
     application: FastAPI = request.getfixturevalue("app")
     await application.state.access_log.flush()  # the last test's queued rows must not land in this one
     await truncate_all(application)
+    application.state.api_key_usage.forget()  # key ids start again from 1
     await application.state.list_cache.clear()
     await forget_redis_keys(application)
 

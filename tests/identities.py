@@ -55,3 +55,18 @@ async def login(app: FastAPI, email: str, password: str) -> httpx.Response:
     """`POST /auth/login` with a JSON body, as a client without a token."""
     async with client_for(app) as http:
         return await http.post("/auth/login", json={"email": email, "password": password})
+
+
+async def create_api_key(app: FastAPI, token: str, **body: Any) -> dict[str, Any]:
+    """`POST /auth/api-keys` as the holder of `token`: the created key, its secret included."""
+    async with client_for(app, token) as http:
+        response = await http.post("/auth/api-keys", json={"name": unique("key"), **body})
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+async def key_identity(app: FastAPI, **identity: Any) -> tuple[int, str]:
+    """Like `create_identity`, but the credential is an API key (with all of the owner's permissions)."""
+    user_id, token = await create_identity(app, **identity)
+    return user_id, (await create_api_key(app, token))["key"]

@@ -1,5 +1,6 @@
 """`python -m app`, run as an operator would: a subprocess configured by its environment."""
 
+import hashlib
 import os
 import re
 import sqlite3
@@ -193,3 +194,31 @@ def test_long_running_commands_say_what_they_do_at_start(
     assert start_line.format(port=port) in first_line
     assert "Ctrl-C to stop" in first_line
     assert "secret-pw" not in first_line
+
+
+def test_create_api_key_prints_the_key_once_and_stores_its_hash(
+    tmp_path: Path, database: Path, cli_env: dict[str, str]
+) -> None:
+    for step in (("db", "upgrade"), ("seed",)):
+        assert run_cli(*step, cwd=tmp_path, **cli_env).returncode == 0
+    grants = '{"products": ["create"]}'
+
+    result = run_cli(
+        "auth", "create-api-key", "--email", SUPERUSER_EMAIL, "--name", "nightly", "--permissions", grants,
+        cwd=tmp_path, **cli_env,
+    )  # fmt: skip
+    unknown = run_cli("auth", "create-api-key", "--email", "nobody@example.com", "--name", "n", cwd=tmp_path, **cli_env)
+    malformed = run_cli(
+        "auth", "create-api-key", "--email", SUPERUSER_EMAIL, "--name", "n", "--permissions", '{"nope": ["x"]}',
+        cwd=tmp_path, **cli_env,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    key = result.stdout.strip().splitlines()[-1]
+    assert key.startswith("ak_")
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute("SELECT name, key_hash, permissions FROM api_keys").fetchall()
+    assert rows == [("nightly", hashlib.sha256(key.encode()).hexdigest(), '{"products": ["read", "create"]}')]
+    assert unknown.returncode != 0
+    assert "nobody@example.com" in unknown.stderr
+    assert malformed.returncode != 0

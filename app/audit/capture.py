@@ -17,7 +17,7 @@ from app.audit.business_log import BusinessEvent, publish_business_events
 from app.audit.models import AuditChange
 from app.audit.registry import MASK, AuditPolicy, policy_for
 from app.audit.values import json_safe
-from app.core.context import current_actor_id, current_change_reason, current_request_id
+from app.core.context import current_actor_id, current_api_key_id, current_change_reason, current_request_id
 from app.core.models import utcnow
 
 # Built once: a statement memoizes its cache key, and the rows are bound at execution.
@@ -110,6 +110,7 @@ def _change_row(action: str, state: InstanceState[Any], policy: AuditPolicy, com
         "new_values": new,
         "changed_fields": changed,
         "actor_id": current_actor_id(),
+        "api_key_id": current_api_key_id(),
         "request_id": current_request_id(),
         "created_at": utcnow(),
         "reason": current_change_reason(),

@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.audit.access_log import AccessLogWriter
 from app.audit.business_log import deferred_business_events, log_business_events
-from app.core.context import current_actor_id, current_request_id
+from app.core.context import current_actor_id, current_api_key_id, current_request_id
 from app.core.models import utcnow
 
 UNLOGGED_PREFIXES = ("/health", "/metrics")
@@ -108,6 +108,7 @@ class AuditMiddleware:
         return {
             # Set by authentication during the request, in this same context.
             "user_id": current_actor_id(),
+            "api_key_id": current_api_key_id(),
             "ip": client_ip(peer[0] if peer else None, headers.get("x-forwarded-for"), self.trusted),
             "method": _storable(scope["method"], MAX_METHOD),  # httptools refuses odd methods, h11 takes any token
             "path": _storable(scope["path"], MAX_PATH),

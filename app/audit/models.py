@@ -32,6 +32,8 @@ class AuditChange(SQLModel, table=True):
     new_values: dict[str, Any] | None = Field(default=None, sa_column=Column(NullableJSON))
     changed_fields: list[str] | None = Field(default=None, sa_column=Column(NullableJSON))
     actor_id: int | None = Field(default=None, index=True)
+    # The API key the actor presented, when it presented one (no foreign key: the trail outlives the key).
+    api_key_id: int | None = Field(default=None, index=True)
     request_id: str | None = Field(default=None, max_length=128)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
     # Why the change was made, when it was not an ordinary write: "revert:3", "restore".
@@ -44,6 +46,7 @@ class AccessLog(SQLModel, table=True):
 
     id: int | None = Field(default=None, sa_column=Column(AuditId, primary_key=True))
     user_id: int | None = Field(default=None, index=True)
+    api_key_id: int | None = Field(default=None, index=True)
     ip: str | None = Field(default=None, max_length=45)
     method: str = Field(max_length=16)
     path: str = Field(max_length=1024, index=True)

@@ -14,6 +14,7 @@ class ChangeFilters(BaseModel):
     entity_type: str | None = Field(default=None, max_length=64, description="Table name, e.g. `users`")
     entity_id: Id | None = None
     actor_id: Id | None = None
+    api_key_id: Id | None = None
     action: ChangeAction | None = None
     since: UTCDatetime | None = Field(default=None, description="Inclusive lower bound on created_at")
     until: UTCDatetime | None = Field(default=None, description="Exclusive upper bound on created_at")
@@ -21,6 +22,7 @@ class ChangeFilters(BaseModel):
 
 class AccessFilters(BaseModel):
     user_id: Id | None = None
+    api_key_id: Id | None = None
     path: str | None = Field(default=None, max_length=1024, description="Exact request path, e.g. `/users/3`")
     status_code: int | None = Field(default=None, ge=100, le=599)
     since: UTCDatetime | None = Field(default=None, description="Inclusive lower bound on created_at")
@@ -38,6 +40,7 @@ class AuditChangeRead(BaseModel):
     new_values: dict[str, Any] | None
     changed_fields: list[str] | None
     actor_id: int | None
+    api_key_id: int | None
     request_id: str | None
     created_at: datetime
     reason: str | None
@@ -48,6 +51,7 @@ class AccessLogRead(BaseModel):
 
     id: int
     user_id: int | None
+    api_key_id: int | None
     ip: str | None
     method: str
     path: str

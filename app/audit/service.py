@@ -23,7 +23,7 @@ class AuditService:
         self, query: ChangeFilters, pagination: Pagination, sort: Sequence[SortField] = NEWEST_FIRST
     ) -> Page[AuditChange]:
         filters: list[Any] = [
-            *_equal(AuditChange, query, "entity_type", "entity_id", "actor_id", "action"),
+            *_equal(AuditChange, query, "entity_type", "entity_id", "actor_id", "api_key_id", "action"),
             *_time_window(AuditChange, query.since, query.until),
         ]
         return await self.changes.page(filters=filters, sort=sort, skip=pagination.skip, limit=pagination.limit)
@@ -32,7 +32,7 @@ class AuditService:
         self, query: AccessFilters, pagination: Pagination, sort: Sequence[SortField] = NEWEST_FIRST
     ) -> Page[AccessLog]:
         filters: list[Any] = [
-            *_equal(AccessLog, query, "user_id", "path", "status_code"),
+            *_equal(AccessLog, query, "user_id", "api_key_id", "path", "status_code"),
             *_time_window(AccessLog, query.since, query.until),
         ]
         return await self.access.page(filters=filters, sort=sort, skip=pagination.skip, limit=pagination.limit)

@@ -2,36 +2,49 @@
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any, TypeVar
 
 import structlog
 from fastapi import Depends, Request, Security
 from fastapi.security import OAuth2PasswordBearer
 from fastapi.security.base import SecurityBase
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.api_keys.keys import hash_key, is_api_key
+from app.auth.api_keys.service import INVALID_KEY, verify_api_key
+from app.auth.api_keys.usage import KeyUsageRecorder
 from app.auth.principal_cache import PrincipalCache, VerifiedCaller
 from app.auth.rbac.catalogue import ACTIONS, permission
 from app.auth.repository import AuthRepository
 from app.auth.tokens import AccessTokenDecoder, TokenClaims
-from app.core.context import actor_id_var
+from app.core.context import actor_id_var, api_key_id_var
 from app.core.database import SessionFactory
 from app.core.deps import get_session
 from app.core.errors import Forbidden, Unauthorized
+from app.core.models import utcnow
 from app.core.ownership import SCOPED_ACTIONS, scoped
 from app.core.service import CrudService
 
 bearer_scheme = OAuth2PasswordBearer(tokenUrl="auth/login", auto_error=False)
+# The other way to present an API key (`Authorization: Bearer ak_...` works too).
+API_KEY_HEADER = "x-api-key"
 ServiceT = TypeVar("ServiceT", bound=CrudService[Any])
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The authenticated caller of this request (plain values: no ORM row to expire)."""
+    """The authenticated caller of this request (plain values: no ORM row to expire).
+
+    Signed in with a token, `claims` are its claims; with an API key, `claims` is None and
+    `api_key_id` names the key.
+    """
 
     id: int
     is_superuser: bool
-    claims: TokenClaims
+    claims: TokenClaims | None
     permissions: frozenset[str] = frozenset()
+    api_key_id: int | None = None
 
     def can(self, module: str, action: str) -> bool:
         """Whether the caller may `action` on `module` at all: on any row, or (`:own`) on its own.
@@ -45,7 +58,7 @@ class Principal:
 
 
 async def get_principal(request: Request, token: Annotated[str | None, Depends(bearer_scheme)]) -> Principal:
-    """Valid access token, live session, not revoked, user exists and is active; else 401."""
+    """Valid access token or API key, the user exists and is active; else 401."""
     return await authenticate(request, token)
 
 
@@ -58,28 +71,59 @@ async def authenticate(request: Request, token: str | None) -> Principal:
     known: Principal | None = getattr(request.state, "principal", None)
     if known is not None:
         return known
-    if not token:
+    credential = token or request.headers.get(API_KEY_HEADER)
+    if not credential:
         raise Unauthorized()
-    tokens: AccessTokenDecoder = request.app.state.access_tokens
-    claims = tokens.decode(token)
-    cache: PrincipalCache = request.app.state.principal_cache
-    generation = await cache.generation()
-    caller = cache.get(claims.jti, generation) if generation is not None else None
-    if caller is None:
-        # Its own read: the request's session stays unopened when the route needs none (a cached list).
-        factory: SessionFactory = request.app.state.read_session_factory
-        async with factory() as session:
-            caller = await _verify_in_database(AuthRepository(session), claims)
-        if generation is not None:
-            cache.put(claims.jti, generation, caller)
+    claims: TokenClaims | None = None
+    if is_api_key(credential):
+        caller = await _verify_api_key(request, credential)
+    else:
+        if not token:  # X-API-Key carries keys only
+            raise Unauthorized(INVALID_KEY)
+        tokens: AccessTokenDecoder = request.app.state.access_tokens
+        claims = tokens.decode(token)
+        caller = await _verified(request, claims.jti, partial(_verify_in_database, claims=claims))
     actor_id_var.set(caller.user_id)
-    structlog.contextvars.bind_contextvars(user_id=caller.user_id)
-    principal = Principal(caller.user_id, caller.is_superuser, claims, caller.permissions)
+    api_key_id_var.set(caller.api_key_id)
+    if caller.api_key_id is None:
+        structlog.contextvars.bind_contextvars(user_id=caller.user_id)
+    else:
+        structlog.contextvars.bind_contextvars(user_id=caller.user_id, api_key_id=caller.api_key_id)
+    principal = Principal(caller.user_id, caller.is_superuser, claims, caller.permissions, caller.api_key_id)
     request.state.principal = principal
     return principal
 
 
-async def _verify_in_database(repository: AuthRepository, claims: TokenClaims) -> VerifiedCaller:
+async def _verified(
+    request: Request, cache_key: str, verify: Callable[[AsyncSession], Awaitable[VerifiedCaller]]
+) -> VerifiedCaller:
+    """The caller behind a credential: from the principal cache, else verified in the database."""
+    cache: PrincipalCache = request.app.state.principal_cache
+    generation = await cache.generation()
+    caller = cache.get(cache_key, generation) if generation is not None else None
+    if caller is None:
+        # Its own read: the request's session stays unopened when the route needs none (a cached list).
+        factory: SessionFactory = request.app.state.read_session_factory
+        async with factory() as session:
+            caller = await verify(session)
+        if generation is not None:
+            cache.put(cache_key, generation, caller)
+    return caller
+
+
+async def _verify_api_key(request: Request, key: str) -> VerifiedCaller:
+    # Cached under the key's hash: an entry is found only by presenting the whole key again.
+    caller = await _verified(request, "ak:" + hash_key(key), partial(verify_api_key, key=key))
+    if caller.expires_at is not None and caller.expires_at <= utcnow():
+        raise Unauthorized(INVALID_KEY)
+    assert caller.api_key_id is not None
+    usage: KeyUsageRecorder = request.app.state.api_key_usage
+    usage.record(caller.api_key_id)
+    return caller
+
+
+async def _verify_in_database(session: AsyncSession, claims: TokenClaims) -> VerifiedCaller:
+    repository = AuthRepository(session)
     row = await repository.load_principal_row(claims)
     if row is None:
         raise Unauthorized("Invalid or expired token")
@@ -91,6 +135,23 @@ async def _verify_in_database(repository: AuthRepository, claims: TokenClaims) -
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+async def get_signed_in_principal(principal: CurrentPrincipal) -> Principal:
+    """The caller, signed in with a token: an API key may not manage keys, sessions or passwords (403)."""
+    if principal.api_key_id is not None:
+        raise Forbidden("An API key cannot manage API keys, sessions or passwords; sign in")
+    return principal
+
+
+async def get_session_claims(principal: Annotated[Principal, Depends(get_signed_in_principal)]) -> TokenClaims:
+    """The claims of the caller's access token (the session a logout or password change acts on)."""
+    assert principal.claims is not None  # a caller without an API key signed in with a token
+    return principal.claims
+
+
+SignedInPrincipal = Annotated[Principal, Depends(get_signed_in_principal)]
+SessionClaims = Annotated[TokenClaims, Depends(get_session_claims)]
 
 
 class PermissionChecker(SecurityBase):

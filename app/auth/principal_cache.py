@@ -14,6 +14,7 @@ that cannot be read (Redis down or hanging) means a database check, never a stal
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime
 
 import structlog
 
@@ -23,7 +24,9 @@ logger = structlog.get_logger(__name__)
 
 NAMESPACE = "auth"
 # Tables whose rows decide whether a token is valid and what its holder may do.
-AUTH_TABLES = frozenset({"users", "roles", "role_grants", "user_roles", "auth_sessions", "user_revoked_tokens"})
+AUTH_TABLES = frozenset(
+    {"users", "roles", "role_grants", "user_roles", "auth_sessions", "user_revoked_tokens", "api_keys"}
+)
 watch(NAMESPACE, AUTH_TABLES)
 MAX_ENTRIES = 10_000
 # Belt and braces: an entry is re-checked against the database at least this often.
@@ -35,6 +38,9 @@ class VerifiedCaller:
     user_id: int
     is_superuser: bool
     permissions: frozenset[str]
+    # Set when the caller presented an API key (its id, and when it stops working).
+    api_key_id: int | None = None
+    expires_at: datetime | None = None
 
 
 class PrincipalCache:

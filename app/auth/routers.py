@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from app.audit.middleware import client_ip
-from app.auth.dependencies import CurrentPrincipal
+from app.auth.dependencies import CurrentPrincipal, SessionClaims
 from app.auth.rbac.catalogue import ACTIONS, all_modules, permission
 from app.auth.rbac.service import RoleService
 from app.auth.schemas import (
@@ -85,16 +85,18 @@ async def refresh(body: RefreshRequest, response: Response, service: Service) ->
     return await service.refresh(body.refresh_token)
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
-async def logout(principal: CurrentPrincipal, service: Service, body: LogoutRequest | None = None) -> None:
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=error_responses(403))
+async def logout(claims: SessionClaims, service: Service, body: LogoutRequest | None = None) -> None:
     """End this session: the access token and its refresh token stop working."""
-    await service.logout(principal.claims, body.refresh_token if body else None)
+    await service.logout(claims, body.refresh_token if body else None)
 
 
-@router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
-async def logout_all(principal: CurrentPrincipal, service: Service) -> None:
+@router.post(
+    "/logout-all", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=error_responses(403)
+)
+async def logout_all(claims: SessionClaims, service: Service) -> None:
     """End every session of the caller."""
-    await service.logout_all(principal.claims)
+    await service.logout_all(claims)
 
 
 @router.get("/me", response_model=MeRead)
@@ -110,10 +112,12 @@ async def update_me(body: MeUpdate, principal: CurrentPrincipal, session: Sessio
     return await _me(principal, session)
 
 
-@router.post("/change-password", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
-async def change_password(body: ChangePasswordRequest, principal: CurrentPrincipal, service: Service) -> None:
+@router.post(
+    "/change-password", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=error_responses(403)
+)
+async def change_password(body: ChangePasswordRequest, claims: SessionClaims, service: Service) -> None:
     """Change the caller's password; every other session ends."""
-    await service.change_password(principal.claims, body.current_password, body.new_password)
+    await service.change_password(claims, body.current_password, body.new_password)
 
 
 async def _me(principal: CurrentPrincipal, session: SessionDep) -> MeRead:

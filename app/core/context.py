@@ -7,6 +7,8 @@ from contextvars import ContextVar
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 actor_id_var: ContextVar[int | None] = ContextVar("actor_id", default=None)
 change_reason_var: ContextVar[str | None] = ContextVar("change_reason", default=None)
+# The API key the actor presented, if it presented one.
+api_key_id_var: ContextVar[int | None] = ContextVar("api_key_id", default=None)
 
 
 def current_request_id() -> str | None:
@@ -29,3 +31,7 @@ def change_reason(reason: str) -> Iterator[None]:
         yield
     finally:
         change_reason_var.reset(token)
+
+
+def current_api_key_id() -> int | None:
+    return api_key_id_var.get()

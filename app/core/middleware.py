@@ -11,7 +11,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.context import actor_id_var, request_id_var
+from app.core.context import actor_id_var, api_key_id_var, request_id_var
 from app.core.deps import close_request_session
 from app.core.error_handlers import error_response
 from app.core.metrics import observe_request
@@ -57,6 +57,7 @@ class RequestContextMiddleware:
         request_id = resolve_request_id(headers.get("x-request-id"))
         request_id_var.set(request_id)
         actor_id_var.set(None)
+        api_key_id_var.set(None)
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         scope.setdefault("state", {})["request_id"] = request_id

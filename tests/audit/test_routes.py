@@ -28,7 +28,7 @@ async def test_changes_are_listed_newest_first_with_pagination_headers(client: h
     assert 'rel="next"' in response.headers["Link"]
     assert set(body[0]) == {
         "id", "entity_type", "entity_id", "action", "old_values", "new_values",
-        "changed_fields", "actor_id", "request_id", "created_at", "reason",
+        "changed_fields", "actor_id", "api_key_id", "request_id", "created_at", "reason",
     }  # fmt: skip
 
 

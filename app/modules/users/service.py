@@ -4,6 +4,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_
 from sqlmodel import col
 
+from app.auth.api_keys.repository import ApiKeyRepository
 from app.auth.passwords import hash_password
 from app.auth.rbac import repository as rbac_repository
 from app.auth.rbac.ceiling import ensure_may_manage_user
@@ -72,6 +73,7 @@ class UserService(CrudService[User]):
         await posts_repository.PostRepository(self.session).delete_by_user(instance.id)
         await tasks_repository.TaskRepository(self.session).unassign_user(instance.id)
         await rbac_repository.RoleRepository(self.session).set_user_roles(instance.id, set())
+        await ApiKeyRepository(self.session).delete_of_user(instance.id)
 
     async def after_delete(self, instance: User) -> None:  # noqa: ARG002 - the hook's signature
         await self._ensure_a_superuser_remains()

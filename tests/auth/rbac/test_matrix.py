@@ -14,10 +14,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.auth.api_keys.service import ApiKeyService
 from app.auth.rbac.catalogue import ACTIONS, all_modules, scopes
 from app.core.ownership import OWN, SCOPED_ACTIONS
 from tests.factories import create_customer, create_post, create_product, create_task, create_user, unique
-from tests.identities import bearer, create_identity
+from tests.identities import bearer, create_api_key, create_identity, key_identity
 
 PUBLIC = {("POST", "/auth/login"), ("POST", "/auth/refresh"), ("GET", "/health"), ("GET", "/health/ready")}
 # Any authenticated user may act on their own account.
@@ -27,6 +28,22 @@ SELF_SERVICE = {
     ("GET", "/auth/me"),
     ("PATCH", "/auth/me"),
     ("POST", "/auth/change-password"),
+    ("POST", "/auth/api-keys"),
+    ("GET", "/auth/api-keys"),
+    ("GET", "/auth/api-keys/{key_id}"),
+    ("DELETE", "/auth/api-keys/{key_id}"),
+}
+# What an API key may not do, whatever it holds: manage keys, sessions or passwords (403).
+SIGNED_IN_ONLY = {
+    ("POST", "/auth/logout"),
+    ("POST", "/auth/logout-all"),
+    ("POST", "/auth/change-password"),
+    ("POST", "/auth/api-keys"),
+    ("GET", "/auth/api-keys"),
+    ("GET", "/auth/api-keys/{key_id}"),
+    ("DELETE", "/auth/api-keys/{key_id}"),
+    ("GET", "/users/{user_id}/api-keys"),
+    ("DELETE", "/users/{user_id}/api-keys/{key_id}"),
 }
 
 
@@ -147,11 +164,14 @@ def body_for(method: str, path: str, owner_id: int) -> dict[str, Any] | None:
     return PATCHES[resource] if method == "PATCH" else full_body(resource, owner_id)
 
 
-async def row_for(client: httpx.AsyncClient, param: str, owner_id: int) -> int:
+async def row_for(app: FastAPI, client: httpx.AsyncClient, param: str, owner_id: int) -> int:
     """The id to put in the path: a row owned by `owner_id` where rows have owners."""
     made: dict[str, Any]
     if param == "user_id":
         return owner_id
+    if param == "key_id":
+        async with app.state.session_factory() as session:
+            return (await ApiKeyService(session).create(owner_id, {"name": unique("matrix-key")})).id
     if param == "post_id":
         made = await create_post(client, user_id=owner_id)
     elif param == "task_id":
@@ -185,16 +205,18 @@ def callers_of(permissions: list[str]) -> list[tuple[str, dict[str, list[str]], 
     return callers
 
 
-def expected_status(method: str, path: str, allowed: bool | None, own: bool) -> int:
+def expected_status(method: str, path: str, allowed: bool | None, own: bool, credential: str) -> int:
     if allowed is None:
         allowed = own
     if own and (method, path) in SELF_REFUSED:
+        allowed = False
+    if credential == "api key" and (method, path) in SIGNED_IN_ONLY:
         allowed = False
     return ALLOWED[method] if allowed else 403
 
 
 async def check_operation(
-    app: FastAPI, client: httpx.AsyncClient, method: str, path: str, permissions: list[str]
+    app: FastAPI, client: httpx.AsyncClient, method: str, path: str, permissions: list[str], credential: str
 ) -> list[str]:
     params = re.findall(r"\{([^}]+)\}", path)
     has_owner = bool(OWNED_PARAMS & set(params)) or (method == "POST" and path in OWNED_CREATES)
@@ -202,15 +224,19 @@ async def check_operation(
     for label, grants, allowed in callers_of(permissions):
         for own in (True, False) if has_owner else (False,):
             caller_id, token = await create_identity(app, permissions=grants)
+            if credential == "api key":  # one with all of its owner's permissions
+                token = (await create_api_key(app, token))["key"]
             owner_id = caller_id if own else (await create_user(client))["id"]
             url = path
             for param in params:
-                url = url.replace(f"{{{param}}}", str(await row_for(client, param, owner_id)))
+                url = url.replace(f"{{{param}}}", str(await row_for(app, client, param, owner_id)))
             response = await client.request(method, url, json=body_for(method, path, owner_id), headers=bearer(token))
-            expected = expected_status(method, path, allowed, own)
+            expected = expected_status(method, path, allowed, own, credential)
             if response.status_code != expected:
                 row = "own" if own else "another's"
-                wrong.append(f"{method} {path} by {label} on {row} row: {response.status_code} != {expected}")
+                wrong.append(
+                    f"{method} {path} by {label} ({credential}) on {row} row: {response.status_code} != {expected}"
+                )
     return wrong
 
 
@@ -226,11 +252,38 @@ def is_history_route(path: str) -> bool:
     return "/{record_id}/" in path
 
 
+@pytest.mark.parametrize("credential", ["access token", "api key"])
 @pytest.mark.parametrize("resource", RESOURCES)
-async def test_authorization_matrix(app: FastAPI, client: httpx.AsyncClient, resource: str) -> None:
+async def test_authorization_matrix(app: FastAPI, client: httpx.AsyncClient, resource: str, credential: str) -> None:
+    """The matrix with the caller's access token, then again with an API key in its place."""
     wrong = []
     for method, path, permissions in schema_routes(app):
         if permissions and path.split("/")[1] == resource and not is_history_route(path):
-            wrong += await check_operation(app, client, method, path, permissions)
+            wrong += await check_operation(app, client, method, path, permissions, credential)
 
     assert wrong == []
+
+
+async def test_a_key_is_refused_where_only_a_signed_in_user_may_go(
+    app: FastAPI, anon_client: httpx.AsyncClient
+) -> None:
+    routes = {(method, path) for method, path, _ in schema_routes(app)}
+    _, key = await key_identity(app, is_superuser=True)
+
+    assert routes >= SIGNED_IN_ONLY
+    for method, path in SIGNED_IN_ONLY:
+        response = await anon_client.request(method, concrete(path), json={}, headers=bearer(key))
+
+        assert response.status_code == 403, f"{method} {path}: {response.text}"
+
+
+async def test_the_schema_offers_an_api_key_exactly_where_one_is_accepted(app: FastAPI) -> None:
+    without_key = {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method, operation in operations.items()
+        if operation.get("security") and {"APIKeyHeader": []} not in operation["security"]
+    }
+
+    assert app.openapi()["components"]["securitySchemes"]["APIKeyHeader"]["name"] == "X-API-Key"
+    assert without_key == SIGNED_IN_ONLY
