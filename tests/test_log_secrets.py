@@ -61,13 +61,15 @@ def log_settings(backend: Backend, log_format: str, **overrides: object) -> Sett
 
 
 async def run_account_flows(http: httpx.AsyncClient, email: str, secrets: Secrets) -> None:
-    """Login (wrong, then right), refresh, password change, logout, and requests with bad credentials."""
+    """Login (wrong, then right), an API key made, used, forged and revoked, refresh, password
+    change, logout, and requests with bad credentials."""
     await http.post("/auth/login", data={"username": email, "password": WRONG_PASSWORD})
     await http.post("/auth/login", json={"email": email, "password": WRONG_PASSWORD})
     login = await http.post("/auth/login", data={"username": email, "password": PASSWORD})
     tokens = login.json() if login.status_code == 200 else {}
     secrets.add(tokens.get("access_token", ""), tokens.get("refresh_token", ""))
     access = tokens.get("access_token", "no-token")
+    await run_api_key_flows(http, access, secrets)
     refreshed = await http.post("/auth/refresh", json={"refresh_token": tokens.get("refresh_token", PASSWORD)})
     if refreshed.status_code == 200:
         secrets.add(refreshed.json()["access_token"], refreshed.json()["refresh_token"])
@@ -82,6 +84,21 @@ async def run_account_flows(http: httpx.AsyncClient, email: str, secrets: Secret
     await http.get("/metrics", headers=bearer(METRICS_TOKEN))
     await http.post("/users", json={"email": "x@example.com", "name": "X", "password": PASSWORD, "is_active": 0})
     await http.post("/auth/logout", headers=bearer(access))
+
+
+async def run_api_key_flows(http: httpx.AsyncClient, access: str, secrets: Secrets) -> None:
+    if access == "no-token":  # the login failed: the database is down in this run
+        return
+    created = await http.post("/auth/api-keys", json={"name": "nightly"}, headers=bearer(access))
+    assert created.status_code == 201, created.text
+    key = created.json()["key"]
+    secrets.add(key)
+    await http.get("/auth/me", headers=bearer(key))
+    await http.get("/products", headers={"X-API-Key": key})
+    await http.get("/products", headers={"X-API-Key": f"{key}x"})  # forged: same prefix, wrong secret
+    await http.post("/auth/logout", headers=bearer(key))  # refused to a key
+    await http.delete(f"/auth/api-keys/{created.json()['id']}", headers=bearer(access))
+    await http.get("/products", headers={"X-API-Key": key})  # revoked
 
 
 @pytest.mark.parametrize("log_format", ["console", "json"])
