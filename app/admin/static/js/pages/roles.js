@@ -1,0 +1,88 @@
+// Roles: the list, a role's editor (name, description, the permission matrix) and its members.
+
+import { api } from "../api.js";
+import { clear, field, h, table } from "../dom.js";
+import { catalogue, matrix } from "../matrix.js";
+import { can } from "../session.js";
+import { attempt, notify } from "../ui.js";
+
+export async function render(main, [id]) {
+  if (id === "new" || id) return editor(main, id === "new" ? null : Number(id));
+  const { items } = await api.list("/roles", { limit: 100, sort: "name" });
+  const rows = items.map((role) =>
+    h(
+      "tr",
+      {},
+      h("td", {}, h("a", { href: `#/roles/${role.id}` }, role.name)),
+      h("td", {}, role.description || ""),
+      h("td", {}, summary(role.permissions)),
+    ),
+  );
+  clear(
+    main,
+    h("h1", {}, "Roles"),
+    can("roles", "create") ? h("p", {}, h("a", { class: "button", href: "#/roles/new" }, "New role")) : null,
+    table(["Name", "Description", "Grants"], rows),
+  );
+}
+
+function summary(permissions) {
+  return Object.entries(permissions)
+    .map(([module, actions]) => `${module}: ${actions.join(", ")}`)
+    .join("; ");
+}
+
+async function editor(main, id) {
+  const role = id ? await api.get(`/roles/${id}`) : { name: "", description: "", permissions: {} };
+  const writable = id ? can("roles", "update") : can("roles", "create");
+  const grid = matrix(await catalogue(), role.permissions, { readOnly: !writable });
+  const name = h("input", { name: "name", required: true, maxlength: 50, value: role.name, readonly: !writable });
+  const description = h("input", { name: "description", maxlength: 255, value: role.description || "", readonly: !writable });
+  const save = async (event) => {
+    event.preventDefault();
+    const body = { name: name.value, description: description.value || null, permissions: grid.value() };
+    let saved;
+    const ok = await attempt(async () => {
+      saved = id ? await api.put(`/roles/${id}`, body, role.version) : await api.post("/roles", body);
+    }, `Role ${body.name} saved.`);
+    if (ok && !id) location.hash = `#/roles/${saved.id}`;
+    else if (ok) await editor(main, id);
+  };
+  clear(
+    main,
+    h("p", {}, h("a", { href: "#/roles" }, "← All roles")),
+    h("h1", {}, id ? `Role ${role.name}` : "New role"),
+    h(
+      "form",
+      { class: "card", on: { submit: save } },
+      field("Name", name),
+      field("Description", description),
+      grid.node,
+      writable ? h("button", { type: "submit" }, id ? "Save role" : "Create role") : null,
+    ),
+    id && can("roles", "delete") ? h("button", { type: "button", class: "danger", on: { click: () => remove(role) } }, "Delete role") : null,
+    id ? await members(id) : null,
+  );
+}
+
+async function remove(role) {
+  if (await attempt(() => api.delete(`/roles/${role.id}`, role.version), `Role ${role.name} deleted.`)) {
+    location.hash = "#/roles";
+  }
+}
+
+async function members(id) {
+  if (!can("users", "read")) return null;
+  const section = h("section", {}, h("h2", {}, "Members"));
+  try {
+    const { items, total } = await api.list(`/roles/${id}/users`, { limit: 100 });
+    const rows = items.map((user) =>
+      h("tr", {}, h("td", {}, h("a", { href: `#/users/${user.id}` }, user.email)), h("td", {}, user.name)),
+    );
+    section.append(table(["Email", "Name"], rows, `${total} member(s)`));
+  } catch (error) {
+    notify("");
+    section.append(h("p", { class: "muted" }, `Members are not available (${error.message}).`));
+  }
+  return section;
+}
