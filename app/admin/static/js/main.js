@@ -80,10 +80,14 @@ async function route() {
     return;
   }
   clear(main, h("p", { class: "muted" }, "Loading…"));
+  main.setAttribute("aria-busy", "true");
   try {
     await page.module.render(main, args.map(decodeURIComponent));
   } catch (error) {
-    clear(main, h("p", { class: "error" }, describe(error)));
+    clear(main, h("h1", {}, page.label), h("p", { class: "error" }, describe(error)));
+  } finally {
+    main.dataset.route = location.hash;
+    main.removeAttribute("aria-busy");
   }
 }
 
