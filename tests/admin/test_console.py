@@ -41,7 +41,15 @@ async def test_sign_in_refresh_and_sign_out(app: FastAPI, console: Console, cons
     await console.page.get_by_role("button", name="Sign in").click()
     await expect(console.page.locator("#status")).to_have_text("Wrong email or password.")
 
-    await console.sign_in(email, PASSWORD)
+    # By keyboard alone: the email field has the focus, Tab moves on, Enter signs in.
+    await console.page.get_by_label("Email").fill("")
+    await console.page.get_by_label("Password").fill("")
+    await console.page.get_by_label("Email").focus()
+    await console.page.keyboard.type(email)
+    await console.page.keyboard.press("Tab")
+    await console.page.keyboard.type(PASSWORD)
+    await console.page.keyboard.press("Enter")
+    await console.rendered("#/users")
     tokens = await stored_tokens(console)
     assert tokens is not None
     assert await console.page.evaluate("document.cookie") == ""
@@ -96,6 +104,9 @@ async def test_create_a_scoped_role_assign_it_and_find_the_change_in_the_audit(
     await page.get_by_role("button", name="Create role").click()
     await expect(page.locator("#status")).to_have_text(f"Role {role_name} saved.")
     role_id = int(page.url.rsplit("/", 1)[1])
+    await console.go("#/roles")
+    await expect(page.locator("main tbody")).to_contain_text("posts: read, create:own, update:own")
+    await console.screenshot("roles")
 
     async with console_server.client(token=token) as http:
         role = (await http.get(f"/roles/{role_id}")).json()
@@ -245,8 +256,9 @@ async def test_csp_holds_on_every_page(app: FastAPI, console: Console, console_s
         assert CONSOLE_CSP.startswith("default-src 'self';")
         assert (await http.get("/admin", follow_redirects=False)).headers["Location"] == "/admin/"
     await signed_in(app, console, is_superuser=True)
-    for fragment in ("#/users", "#/roles", "#/roles/new", "#/audit", "#/audit/access", "#/history", "#/keys"):
+    for fragment in ("#/users", "#/roles", "#/roles/new", "#/audit", "#/history", "#/keys", "#/audit/access"):
         await console.go(fragment)
+    await console.screenshot("access-log")
     assert console.violations == []
 
     # The listener hears a violation when there is one: an image from another origin is refused.
@@ -256,3 +268,14 @@ async def test_csp_holds_on_every_page(app: FastAPI, console: Console, console_s
     )
     await wait_until(lambda: len(console.violations) == 1, 5, lambda: str(console.violations))
     assert console.violations.pop().startswith("img-src http://example.invalid")
+
+
+async def test_the_matrix_offers_only_what_the_signed_in_user_holds(app: FastAPI, console: Console) -> None:
+    await signed_in(app, console, permissions={"roles": ["create"], "products": ["update"]})
+    await console.go("#/roles/new")
+    page = console.page
+    await expect(page.get_by_label("products update")).to_be_enabled()
+    await expect(page.get_by_label("products read")).to_be_enabled()
+    for beyond in ("products delete", "users read", "users create", "audit read", "roles delete"):
+        await expect(page.get_by_label(beyond)).to_be_disabled()
+    await expect(page.get_by_role("link", name="Audit")).to_have_count(0)
