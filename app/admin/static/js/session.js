@@ -21,3 +21,14 @@ export function can(module, action, scope) {
 }
 
 export const DOMAIN_MODULES = ["users", "posts", "products", "tasks", "customers"];
+
+// Whether the signed-in user holds every permission of `grants` ({module: [actions]}): the
+// delegation ceiling, under which nobody acts on a role or a user more powerful than themselves.
+export function holdsAll(grants) {
+  return Object.entries(grants).every(([module, actions]) =>
+    actions.every((action) => {
+      const [name, scope] = action.split(":");
+      return can(module, name, scope);
+    }),
+  );
+}

@@ -2,7 +2,7 @@
 
 import { api } from "../api.js";
 import { clear, field, h, table, when } from "../dom.js";
-import { can, session } from "../session.js";
+import { can, holdsAll, session } from "../session.js";
 import { attempt } from "../ui.js";
 
 const PAGE_SIZE = 20;
@@ -87,32 +87,41 @@ function createForm() {
 }
 
 async function detail(main, id) {
-  const user = await api.get(`/users/${id}`);
+  const [user, held] = await Promise.all([
+    api.get(`/users/${id}`),
+    can("roles", "read") ? api.get(`/users/${id}/roles`) : null,
+  ]);
   const refresh = () => detail(main, id);
-  const editable = can("users", "update");
   const self = id === session.me.id;
+  // Their email, password, activation and roles are theirs to guard unless you hold all they hold.
+  const outranked = !session.me.is_superuser && (user.is_superuser || !(held || []).every((role) => holdsAll(role.permissions)));
+  const editable = can("users", "update");
+  const guarded = editable && !outranked;
   clear(
     main,
     h("p", {}, h("a", { href: "#/users" }, "← All users")),
     h("h1", {}, user.email),
     h("p", { class: "muted" }, `Id ${user.id}, version ${user.version}, created ${when(user.created_at)}, ${user.is_active ? "active" : "inactive"}`),
     can("audit", "read") ? h("p", {}, h("a", { href: `#/history/users/${id}` }, "History of this user")) : null,
-    editForm(user, editable, refresh),
-    editable ? activation(user, refresh) : null,
-    editable && !self ? passwordForm(user, refresh) : null,
-    await rolesSection(user, self, refresh),
+    editable && outranked ? h("p", { class: "muted" }, "This user holds permissions you do not: only their name can be changed here.") : null,
+    editForm(user, editable, guarded, refresh),
+    guarded && !self ? activation(user, refresh) : null,
+    guarded && !self ? passwordForm(user, refresh) : null,
+    held ? await rolesSection(user, held, self || outranked, refresh) : null,
   );
 }
 
-function editForm(user, editable, refresh) {
+function editForm(user, editable, guarded, refresh) {
   const inputs = {
-    email: h("input", { type: "email", name: "email", required: true, value: user.email, readonly: !editable }),
+    email: h("input", { type: "email", name: "email", required: true, value: user.email, readonly: !guarded }),
     name: h("input", { name: "name", required: true, value: user.name, readonly: !editable }),
     surname: h("input", { name: "surname", value: user.surname || "", readonly: !editable }),
   };
   const submit = async (event) => {
     event.preventDefault();
-    const body = Object.fromEntries(Object.entries(inputs).map(([k, input]) => [k, input.value || null]));
+    // Only what was changed: an untouched email is not a change of email.
+    const changed = Object.entries(inputs).filter(([k, input]) => (input.value || null) !== user[k]);
+    const body = Object.fromEntries(changed.map(([k, input]) => [k, input.value || null]));
     if (await attempt(() => api.patch(`/users/${user.id}`, body, user.version), "User saved.")) await refresh();
   };
   return h(
@@ -145,13 +154,19 @@ function passwordForm(user, refresh) {
   return h("form", { class: "card inline", on: { submit } }, field("New password", password), h("button", { type: "submit" }, "Set password"));
 }
 
-async function rolesSection(user, self, refresh) {
-  if (!can("roles", "read")) return null;
-  const [held, all] = await Promise.all([api.get(`/users/${user.id}/roles`), api.list("/roles", { limit: 100, sort: "name" })]);
+async function rolesSection(user, held, locked, refresh) {
+  const all = await api.list("/roles", { limit: 100, sort: "name" });
   const heldIds = new Set(held.map((role) => role.id));
-  const writable = can("roles", "update") && !self;
+  const writable = can("roles", "update") && !locked;
+  // A role you do not hold all of is neither yours to give nor to take away.
   const boxes = all.items.map((role) =>
-    h("input", { type: "checkbox", value: String(role.id), checked: heldIds.has(role.id), disabled: !writable, "aria-label": role.name }),
+    h("input", {
+      type: "checkbox",
+      value: String(role.id),
+      checked: heldIds.has(role.id),
+      disabled: !writable || !holdsAll(role.permissions),
+      "aria-label": role.name,
+    }),
   );
   const submit = async (event) => {
     event.preventDefault();
@@ -163,7 +178,7 @@ async function rolesSection(user, self, refresh) {
     { class: "card", on: { submit } },
     h("h2", {}, "Roles"),
     h("ul", { class: "checks" }, all.items.map((role, i) => h("li", {}, h("label", {}, boxes[i], ` ${role.name}`)))),
-    self ? h("p", { class: "muted" }, "Your own roles are changed by another administrator.") : null,
+    user.id === session.me.id ? h("p", { class: "muted" }, "Your own roles are changed by another administrator.") : null,
     writable ? h("button", { type: "submit" }, "Save roles") : null,
   );
 }
