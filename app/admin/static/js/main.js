@@ -3,7 +3,7 @@
 import { ApiError, forget, signIn, signOut, signedIn } from "./api.js";
 import { clear, field, h } from "./dom.js";
 import { can, loadMe, session } from "./session.js";
-import { describe, notify } from "./ui.js";
+import { arrived, describe, notify } from "./ui.js";
 import * as audit from "./pages/audit.js";
 import * as history from "./pages/history.js";
 import * as keys from "./pages/keys.js";
@@ -98,7 +98,7 @@ document.getElementById("sign-out").addEventListener("click", async () => {
   showSignIn();
 });
 window.addEventListener("hashchange", () => {
-  notify("");
+  arrived();
   route();
 });
 window.addEventListener("console:signed-out", () => {

@@ -9,6 +9,20 @@ export function notify(message, kind = "ok") {
   status.className = kind;
 }
 
+// Goes to another page of the console, with a message to show there.
+let carried = "";
+
+export function goTo(fragment, message) {
+  carried = message;
+  location.hash = fragment;
+}
+
+// What the status line says on arriving at a page: the message carried there, if any.
+export function arrived() {
+  notify(carried);
+  carried = "";
+}
+
 // Runs an action of a page: true when it went through (and `done` is shown), false when the API
 // refused it (and why is shown in the status line).
 export async function attempt(action, done) {

@@ -4,7 +4,7 @@ import { api } from "../api.js";
 import { clear, field, h, table } from "../dom.js";
 import { catalogue, matrix } from "../matrix.js";
 import { can } from "../session.js";
-import { attempt, notify } from "../ui.js";
+import { attempt, goTo, notify } from "../ui.js";
 
 export async function render(main, [id]) {
   if (id === "new" || id) return editor(main, id === "new" ? null : Number(id));
@@ -41,12 +41,13 @@ async function editor(main, id) {
   const save = async (event) => {
     event.preventDefault();
     const body = { name: name.value, description: description.value || null, permissions: grid.value() };
-    let saved;
-    const ok = await attempt(async () => {
-      saved = id ? await api.put(`/roles/${id}`, body, role.version) : await api.post("/roles", body);
-    }, `Role ${body.name} saved.`);
-    if (ok && !id) location.hash = `#/roles/${saved.id}`;
-    else if (ok) await editor(main, id);
+    const done = `Role ${body.name} saved.`;
+    if (id) {
+      if (await attempt(() => api.put(`/roles/${id}`, body, role.version), done)) await editor(main, id);
+      return;
+    }
+    let created;
+    if (await attempt(async () => (created = await api.post("/roles", body)))) goTo(`#/roles/${created.id}`, done);
   };
   clear(
     main,
@@ -66,9 +67,7 @@ async function editor(main, id) {
 }
 
 async function remove(role) {
-  if (await attempt(() => api.delete(`/roles/${role.id}`, role.version), `Role ${role.name} deleted.`)) {
-    location.hash = "#/roles";
-  }
+  if (await attempt(() => api.delete(`/roles/${role.id}`, role.version))) goTo("#/roles", `Role ${role.name} deleted.`);
 }
 
 async function members(id) {

@@ -3,7 +3,7 @@
 import { api } from "../api.js";
 import { clear, field, h, table, when } from "../dom.js";
 import { can, holdsAll, session } from "../session.js";
-import { attempt } from "../ui.js";
+import { attempt, goTo } from "../ui.js";
 
 const PAGE_SIZE = 20;
 
@@ -69,8 +69,8 @@ function createForm() {
     const body = Object.fromEntries(Object.entries(inputs).map(([k, input]) => [k, input.value || null]));
     if (session.me.is_superuser) body.is_superuser = superuser.checked;
     let created;
-    if (await attempt(async () => (created = await api.post("/users", body)), `User ${body.email} created.`)) {
-      location.hash = `#/users/${created.id}`;
+    if (await attempt(async () => (created = await api.post("/users", body)))) {
+      goTo(`#/users/${created.id}`, `User ${body.email} created.`);
     }
   };
   return h(
