@@ -67,6 +67,8 @@ async function start() {
   else await route();
 }
 
+let rendering = null;
+
 async function route() {
   if (!session.me) return;
   const [name, ...args] = location.hash.replace(/^#\/?/, "").split("?")[0].split("/");
@@ -79,16 +81,20 @@ async function route() {
     clear(main, h("p", {}, "Choose a page above."));
     return;
   }
+  // The page is drawn aside and shown only if no later navigation overtook it.
+  const view = h("div");
+  const current = (rendering = view);
   clear(main, h("p", { class: "muted" }, "Loading…"));
   main.setAttribute("aria-busy", "true");
   try {
-    await page.module.render(main, args.map(decodeURIComponent));
+    await page.module.render(view, args.map(decodeURIComponent));
   } catch (error) {
-    clear(main, h("h1", {}, page.label), h("p", { class: "error" }, describe(error)));
-  } finally {
-    main.dataset.route = location.hash;
-    main.removeAttribute("aria-busy");
+    clear(view, h("h1", {}, page.label), h("p", { class: "error" }, describe(error)));
   }
+  if (rendering !== current) return;
+  clear(main, view);
+  main.dataset.route = location.hash;
+  main.removeAttribute("aria-busy");
 }
 
 document.getElementById("sign-out").addEventListener("click", async () => {

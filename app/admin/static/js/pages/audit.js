@@ -8,7 +8,7 @@ import { pager } from "./users.js";
 const PAGE_SIZE = 20;
 const ENTITY_TYPES = [...DOMAIN_MODULES, "roles", "role_grants", "user_roles"];
 
-export async function render(main, [tab]) {
+export async function render(view, [tab]) {
   const params = new URLSearchParams(location.hash.split("?")[1] || "");
   const access = tab === "access";
   const tabs = h(
@@ -17,7 +17,7 @@ export async function render(main, [tab]) {
     h("a", { href: "#/audit", "aria-current": !access && "page" }, "Changes"),
     h("a", { href: "#/audit/access", "aria-current": access && "page" }, "Access log"),
   );
-  clear(main, h("h1", {}, "Audit"), tabs, await (access ? accessLog(params) : changes(params)));
+  clear(view, h("h1", {}, "Audit"), tabs, await (access ? accessLog(params) : changes(params)));
 }
 
 // An ISO instant as a datetime-local input shows it: in the browser's time zone.

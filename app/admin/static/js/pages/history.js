@@ -6,14 +6,14 @@ import { DOMAIN_MODULES, can } from "../session.js";
 import { attempt } from "../ui.js";
 import { diff } from "./audit.js";
 
-export async function render(main, [module, id]) {
-  clear(main, h("h1", {}, "History"), chooser(module, id));
+export async function render(view, [module, id]) {
+  clear(view, h("h1", {}, "History"), chooser(module, id));
   if (!module || !id) return;
   const response = await api.list(`/${module}/${id}/history`, { limit: 100 });
   const entries = response.items;
   const latest = entries[0];
   const deleted = latest?.action === "DELETE";
-  const reload = () => render(main, [module, id]);
+  const reload = () => render(view, [module, id]);
   const revertable = !deleted && (can(module, "update") || can(module, "update", "own"));
   const rows = entries.map((entry, index) =>
     h(
@@ -27,7 +27,7 @@ export async function render(main, [module, id]) {
       h("td", {}, revertable && index > 0 && entry.action !== "DELETE" ? revertButton(module, id, entry.version, reload) : null),
     ),
   );
-  main.append(
+  view.append(
     h("h2", {}, `${module} #${id}${deleted ? " (deleted)" : ""}`),
     deleted && can(module, "create") ? restoreButton(module, id, reload) : null,
     table(["Version", "Action", "When", "Actor", "Changes", ""], rows, `${response.total} version(s)`),

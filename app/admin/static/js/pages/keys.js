@@ -5,9 +5,9 @@ import { clear, field, h, table, when } from "../dom.js";
 import { catalogue, matrix } from "../matrix.js";
 import { attempt } from "../ui.js";
 
-export async function render(main) {
+export async function render(view) {
   const keys = await api.get("/auth/api-keys");
-  const reload = () => render(main);
+  const reload = () => render(view);
   const rows = keys.map((key) =>
     h(
       "tr",
@@ -20,7 +20,7 @@ export async function render(main) {
       h("td", {}, h("button", { type: "button", class: "danger", on: { click: () => revoke(key, reload) } }, "Revoke")),
     ),
   );
-  clear(main, h("h1", {}, "API keys"), table(["Name", "Key", "Permissions", "Expires", "Last used", ""], rows), await createForm(main));
+  clear(view, h("h1", {}, "API keys"), table(["Name", "Key", "Permissions", "Expires", "Last used", ""], rows), await createForm(view));
 }
 
 function summary(permissions) {
@@ -33,7 +33,7 @@ async function revoke(key, reload) {
   if (await attempt(() => api.delete(`/auth/api-keys/${key.id}`), `Key ${key.name} revoked.`)) await reload();
 }
 
-async function createForm(main) {
+async function createForm(view) {
   const name = h("input", { name: "name", required: true, maxlength: 100 });
   const expires = h("input", { type: "date", name: "expires_at" });
   const limit = h("input", { type: "checkbox", name: "limit" });
@@ -47,8 +47,8 @@ async function createForm(main) {
     if (limit.checked) body.permissions = grid.value();
     let created;
     if (await attempt(async () => (created = await api.post("/auth/api-keys", body)), `Key ${body.name} created.`)) {
-      await render(main);
-      main.prepend(shown(created));
+      await render(view);
+      view.prepend(shown(created));
     }
   };
   return h(

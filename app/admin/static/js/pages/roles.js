@@ -6,8 +6,8 @@ import { catalogue, matrix } from "../matrix.js";
 import { can } from "../session.js";
 import { attempt, goTo, notify } from "../ui.js";
 
-export async function render(main, [id]) {
-  if (id === "new" || id) return editor(main, id === "new" ? null : Number(id));
+export async function render(view, [id]) {
+  if (id === "new" || id) return editor(view, id === "new" ? null : Number(id));
   const { items } = await api.list("/roles", { limit: 100, sort: "name" });
   const rows = items.map((role) =>
     h(
@@ -19,7 +19,7 @@ export async function render(main, [id]) {
     ),
   );
   clear(
-    main,
+    view,
     h("h1", {}, "Roles"),
     can("roles", "create") ? h("p", {}, h("a", { class: "button", href: "#/roles/new" }, "New role")) : null,
     table(["Name", "Description", "Grants"], rows),
@@ -32,7 +32,7 @@ function summary(permissions) {
     .join("; ");
 }
 
-async function editor(main, id) {
+async function editor(view, id) {
   const role = id ? await api.get(`/roles/${id}`) : { name: "", description: "", permissions: {} };
   const writable = id ? can("roles", "update") : can("roles", "create");
   const grid = matrix(await catalogue(), role.permissions, { readOnly: !writable });
@@ -43,14 +43,14 @@ async function editor(main, id) {
     const body = { name: name.value, description: description.value || null, permissions: grid.value() };
     const done = `Role ${body.name} saved.`;
     if (id) {
-      if (await attempt(() => api.put(`/roles/${id}`, body, role.version), done)) await editor(main, id);
+      if (await attempt(() => api.put(`/roles/${id}`, body, role.version), done)) await editor(view, id);
       return;
     }
     let created;
     if (await attempt(async () => (created = await api.post("/roles", body)))) goTo(`#/roles/${created.id}`, done);
   };
   clear(
-    main,
+    view,
     h("p", {}, h("a", { href: "#/roles" }, "← All roles")),
     h("h1", {}, id ? `Role ${role.name}` : "New role"),
     h(

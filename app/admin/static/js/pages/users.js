@@ -7,8 +7,8 @@ import { attempt, goTo } from "../ui.js";
 
 const PAGE_SIZE = 20;
 
-export async function render(main, [id]) {
-  if (id) return detail(main, Number(id));
+export async function render(view, [id]) {
+  if (id) return detail(view, Number(id));
   const params = new URLSearchParams(location.hash.split("?")[1] || "");
   const name = params.get("name") || "";
   const skip = Number(params.get("skip") || 0);
@@ -27,7 +27,7 @@ export async function render(main, [id]) {
     ),
   );
   clear(
-    main,
+    view,
     h("h1", {}, "Users"),
     h(
       "form",
@@ -86,19 +86,19 @@ function createForm() {
   );
 }
 
-async function detail(main, id) {
+async function detail(view, id) {
   const [user, held] = await Promise.all([
     api.get(`/users/${id}`),
     can("roles", "read") ? api.get(`/users/${id}/roles`) : null,
   ]);
-  const refresh = () => detail(main, id);
+  const refresh = () => detail(view, id);
   const self = id === session.me.id;
   // Their email, password, activation and roles are theirs to guard unless you hold all they hold.
   const outranked = !session.me.is_superuser && (user.is_superuser || !(held || []).every((role) => holdsAll(role.permissions)));
   const editable = can("users", "update");
   const guarded = editable && !outranked;
   clear(
-    main,
+    view,
     h("p", {}, h("a", { href: "#/users" }, "← All users")),
     h("h1", {}, user.email),
     h("p", { class: "muted" }, `Id ${user.id}, version ${user.version}, created ${when(user.created_at)}, ${user.is_active ? "active" : "inactive"}`),
