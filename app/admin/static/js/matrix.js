@@ -24,6 +24,14 @@ export async function catalogue() {
   return [...modules.values()];
 }
 
+// "posts: read, create:own; products: read, update": grants in the matrix's order.
+export function describeGrants(permissions) {
+  const rank = (action) => ACTIONS.indexOf(action.split(":")[0]);
+  return Object.entries(permissions)
+    .map(([module, actions]) => `${module}: ${[...actions].sort((a, b) => rank(a) - rank(b)).join(", ")}`)
+    .join("; ");
+}
+
 function cellValue(granted, action) {
   if (granted.includes(action)) return "all";
   return granted.includes(`${action}:own`) ? "own" : "";

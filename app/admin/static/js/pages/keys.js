@@ -2,7 +2,7 @@
 
 import { api } from "../api.js";
 import { clear, field, h, table, when } from "../dom.js";
-import { catalogue, matrix } from "../matrix.js";
+import { catalogue, describeGrants, matrix } from "../matrix.js";
 import { attempt } from "../ui.js";
 
 export async function render(view) {
@@ -14,19 +14,13 @@ export async function render(view) {
       {},
       h("td", {}, key.name),
       h("td", {}, h("code", {}, `${key.prefix}…`)),
-      h("td", {}, key.permissions ? summary(key.permissions) : "all of yours"),
+      h("td", {}, key.permissions ? describeGrants(key.permissions) : "all of yours"),
       h("td", {}, when(key.expires_at) || "never"),
       h("td", {}, when(key.last_used_at) || "never"),
       h("td", {}, h("button", { type: "button", class: "danger", on: { click: () => revoke(key, reload) } }, "Revoke")),
     ),
   );
   clear(view, h("h1", {}, "API keys"), table(["Name", "Key", "Permissions", "Expires", "Last used", ""], rows), await createForm(view));
-}
-
-function summary(permissions) {
-  return Object.entries(permissions)
-    .map(([module, actions]) => `${module}: ${actions.join(", ")}`)
-    .join("; ");
 }
 
 async function revoke(key, reload) {

@@ -2,7 +2,7 @@
 
 import { api } from "../api.js";
 import { clear, field, h, table } from "../dom.js";
-import { catalogue, matrix } from "../matrix.js";
+import { catalogue, describeGrants, matrix } from "../matrix.js";
 import { can } from "../session.js";
 import { attempt, goTo, notify } from "../ui.js";
 
@@ -15,7 +15,7 @@ export async function render(view, [id]) {
       {},
       h("td", {}, h("a", { href: `#/roles/${role.id}` }, role.name)),
       h("td", {}, role.description || ""),
-      h("td", {}, summary(role.permissions)),
+      h("td", {}, describeGrants(role.permissions)),
     ),
   );
   clear(
@@ -24,12 +24,6 @@ export async function render(view, [id]) {
     can("roles", "create") ? h("p", {}, h("a", { class: "button", href: "#/roles/new" }, "New role")) : null,
     table(["Name", "Description", "Grants"], rows),
   );
-}
-
-function summary(permissions) {
-  return Object.entries(permissions)
-    .map(([module, actions]) => `${module}: ${actions.join(", ")}`)
-    .join("; ");
 }
 
 async function editor(view, id) {
