@@ -239,8 +239,10 @@ async def test_api_keys_are_shown_once_and_revoked(app: FastAPI, console: Consol
     key = await page.locator("#new-key").inner_text()
     assert key.startswith("ak_")
     await console.screenshot("api-keys")
-    await expect(page.locator("main tbody")).to_contain_text("ci")
-    await expect(page.locator("main tbody")).not_to_contain_text(key)
+    listed = page.get_by_role("table", name="Your keys")
+    await expect(listed).to_contain_text("ci")
+    await expect(listed).to_contain_text("products: read")
+    await expect(listed).not_to_contain_text(key)
 
     async with httpx.AsyncClient(base_url=console_server.base_url, headers={"X-API-Key": key}) as http:
         assert (await http.get("/products")).status_code == 200
