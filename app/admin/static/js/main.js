@@ -12,7 +12,7 @@ import * as users from "./pages/users.js";
 
 const main = document.getElementById("main");
 
-// Fragment route -> [page module, which nav entry it belongs to]; a page exports `render(main, args)`.
+// The pages, by the first part of the fragment (`#/users/3`); each exports `render(view, args)`.
 const PAGES = {
   users: { module: users, label: "Users", visible: () => can("users", "read") },
   roles: { module: roles, label: "Roles", visible: () => can("roles", "read") },
