@@ -83,6 +83,7 @@ class Console:
         await self.page.locator(f'main[data-route="{fragment}"]:not([aria-busy])').wait_for()
 
     async def screenshot(self, name: str) -> None:
+        await self.page.evaluate("window.scrollTo(0, 0)")
         await self.page.screenshot(path=self.shots / f"{name}.png")
 
     async def status(self) -> str:

@@ -18,7 +18,8 @@ export function h(tag, attrs = {}, ...children) {
   return node;
 }
 
-function append(node, children) {
+// Appends children, skipping null, undefined and false (as `h` does).
+export function append(node, children) {
   for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));

@@ -1,7 +1,7 @@
 // A record's history: every version with its changes, revert to one, restore a deleted record.
 
 import { api } from "../api.js";
-import { clear, field, h, table, when } from "../dom.js";
+import { append, clear, field, h, table, when } from "../dom.js";
 import { DOMAIN_MODULES, can } from "../session.js";
 import { attempt } from "../ui.js";
 import { diff } from "./audit.js";
@@ -27,11 +27,11 @@ export async function render(view, [module, id]) {
       h("td", {}, revertable && index > 0 && entry.action !== "DELETE" ? revertButton(module, id, entry.version, reload) : null),
     ),
   );
-  view.append(
+  append(view, [
     h("h2", {}, `${module} #${id}${deleted ? " (deleted)" : ""}`),
     deleted && can(module, "create") ? restoreButton(module, id, reload) : null,
     table(["Version", "Action", "When", "Actor", "Changes", ""], rows, `${response.total} version(s)`),
-  );
+  ]);
 }
 
 function chooser(module, id) {

@@ -4,7 +4,7 @@ import { api } from "../api.js";
 import { clear, field, h, table } from "../dom.js";
 import { catalogue, describeGrants, matrix } from "../matrix.js";
 import { can } from "../session.js";
-import { attempt, goTo, notify } from "../ui.js";
+import { attempt, goTo } from "../ui.js";
 
 export async function render(view, [id]) {
   if (id === "new" || id) return editor(view, id === "new" ? null : Number(id));
@@ -74,7 +74,6 @@ async function members(id) {
     );
     section.append(table(["Email", "Name"], rows, `${total} member(s)`));
   } catch (error) {
-    notify("");
     section.append(h("p", { class: "muted" }, `Members are not available (${error.message}).`));
   }
   return section;
