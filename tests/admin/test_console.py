@@ -67,12 +67,22 @@ async def test_sign_in_refresh_and_sign_out(app: FastAPI, console: Console, cons
     assert renewed is not None
     assert renewed["access"] not in ("expired", tokens["access"])
 
-    await console.page.get_by_role("button", name="Sign out").click()
+    # Signing out with an expired access token renews it first, then logs out that pair.
+    await console.page.evaluate(
+        "() => { const t = JSON.parse(sessionStorage.getItem('console.tokens'));"
+        " sessionStorage.setItem('console.tokens', JSON.stringify({...t, access: 'expired'})); }"
+    )
+    async with console.page.expect_response(lambda r: r.url.endswith("/auth/logout") and r.status == 204) as logout:
+        await console.page.get_by_role("button", name="Sign out").click()
     await console.page.get_by_role("button", name="Sign in").wait_for()
     assert await stored_tokens(console) is None
-    async with console_server.client(token=renewed["access"]) as http:
+    request = (await logout.value).request
+    access = request.headers["authorization"].removeprefix("Bearer ")
+    refresh = json.loads(request.post_data or "{}")["refresh_token"]
+    assert refresh != renewed["refresh"]
+    async with console_server.client(token=access) as http:
         assert (await http.get("/auth/me")).status_code == 401
-        assert (await http.post("/auth/refresh", json={"refresh_token": renewed["refresh"]})).status_code == 401
+        assert (await http.post("/auth/refresh", json={"refresh_token": refresh})).status_code == 401
 
 
 async def test_create_a_scoped_role_assign_it_and_find_the_change_in_the_audit(

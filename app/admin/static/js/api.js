@@ -36,9 +36,15 @@ export async function signIn(email, password) {
 }
 
 export async function signOut() {
-  const held = tokens();
+  const logout = () => call("POST", "/auth/logout", { body: { refresh_token: tokens().refresh }, retry: false });
   try {
-    if (held) await call("POST", "/auth/logout", { body: { refresh_token: held.refresh }, retry: false });
+    if (!tokens()) return;
+    try {
+      await logout();
+    } catch (error) {
+      // An expired access token: renewed once, so that the pair in use is the one revoked.
+      if (error instanceof ApiError && error.status === 401 && (await refresh())) await logout();
+    }
   } finally {
     forget();
   }
@@ -77,15 +83,11 @@ export async function call(method, path, { query, body, headers = {}, anonymous 
     body: body === undefined ? undefined : JSON.stringify(body),
     credentials: "omit",
   });
-  if (response.status === 401 && !anonymous && retry && (await refresh())) {
-    return call(method, path, { query, body, headers, retry: false });
+  if (response.status === 401 && !anonymous && retry) {
+    if (await refresh()) return call(method, path, { query, body, headers, retry: false });
+    window.dispatchEvent(new Event("console:signed-out"));  // the refresh token is gone or refused
   }
-  const text = await response.text();
-  const parsed = parse(text);
-  if (response.status === 401 && !anonymous) {
-    forget();
-    window.dispatchEvent(new Event("console:signed-out"));
-  }
+  const parsed = parse(await response.text());
   if (!response.ok) throw new ApiError(response.status, parsed);
   return { status: response.status, body: parsed, headers: response.headers };
 }
