@@ -192,7 +192,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(landing.router)
     app.include_router(docs.router)
     app.include_router(admin_router, prefix=settings.API_PREFIX)
-    app.mount(f"{settings.API_PREFIX}/admin", console_files, name="admin")
+    app.mount(f"{settings.API_PREFIX}/admin/static", console_files, name="admin")
     return app
 
 

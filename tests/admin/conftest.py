@@ -65,7 +65,7 @@ class Console:
     errors: list[str] = field(default_factory=list)
 
     async def open(self, fragment: str = "") -> None:
-        await self.page.goto(f"{self.base_url}/admin/{fragment}")
+        await self.page.goto(f"{self.base_url}/admin{fragment}")
 
     async def sign_in(self, email: str, password: str) -> None:
         await self.open()

@@ -1,11 +1,11 @@
-"""The console's files: served from the package under the CSP, and nothing in them that CSP would refuse."""
+"""The console's page and files: served from the package under its CSP, and nothing in them it would refuse."""
 
 import re
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from app.admin.routers import CONSOLE_CSP, STATIC_DIR
+from app.admin.routers import CONSOLE_CSP, PAGE, STATIC_DIR
 from app.core.config import Settings
 from tests.conftest import running_app
 from tests.identities import client_for
@@ -18,8 +18,7 @@ def text_of(suffix: str) -> dict[Path, str]:
 
 
 def test_nothing_inline_and_nothing_from_another_origin() -> None:
-    pages = text_of(".html")
-    assert pages
+    pages = {Path("index.html"): PAGE}
     for path, page in pages.items():
         scripts = re.findall(r"<script\b[^>]*>", page)
         assert scripts, path
@@ -33,25 +32,25 @@ def test_nothing_inline_and_nothing_from_another_origin() -> None:
 
 async def test_served_with_the_console_csp(app: FastAPI) -> None:
     async with client_for(app) as http:
-        redirect = await http.get("/admin", follow_redirects=False)
-        responses = [await http.get(f"/admin/{path.relative_to(STATIC_DIR)}") for path in FILES]
-        index = await http.get("/admin/")
-        missing = await http.get("/admin/js/nothing.js")
-    assert (redirect.status_code, redirect.headers["Location"]) == (308, "/admin/")
-    for response in [*responses, index]:
+        pages = [await http.get("/admin", follow_redirects=False), await http.get("/admin/", follow_redirects=False)]
+        files = [await http.get(f"/admin/static/{path.relative_to(STATIC_DIR)}") for path in FILES]
+        missing = await http.get("/admin/static/js/nothing.js")
+    for response in [*pages, *files]:
         assert response.status_code == 200, response.url
         assert response.headers["Content-Security-Policy"] == CONSOLE_CSP
-    assert index.headers["Content-Type"].startswith("text/html")
-    assert "js/main.js" in index.text
+    for page in pages:
+        assert page.headers["Content-Type"].startswith("text/html")
+        assert '<script type="module" src="/admin/static/js/main.js">' in page.text
     assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
 
 
 async def test_under_api_prefix(settings: Settings) -> None:
     prefixed_settings = settings.model_copy(update={"API_PREFIX": "/api"})
     async with running_app(prefixed_settings) as prefixed, client_for(prefixed) as http:
-        redirect = await http.get("/api/admin", follow_redirects=False)
-        index = await http.get("/api/admin/")
-        unprefixed = await http.get("/admin/")
-    assert redirect.headers["Location"] == "/api/admin/"
-    assert index.status_code == 200
+        page = await http.get("/api/admin")
+        script = await http.get("/api/admin/static/js/main.js")
+        unprefixed = await http.get("/admin")
+    assert page.status_code == 200
+    assert 'src="/api/admin/static/js/main.js"' in page.text
+    assert script.status_code == 200
     assert unprefixed.status_code == 404

@@ -3,7 +3,8 @@
 // The tokens are never in a cookie nor in a URL; sessionStorage ends with the tab.
 
 const STORE = "console.tokens";
-export const API_ROOT = location.pathname.replace(/\/admin\/.*$/, "");
+// This file is served at `<API root>/admin/static/js/api.js`.
+export const API_ROOT = new URL("../../../", import.meta.url).pathname.replace(/\/$/, "");
 
 export class ApiError extends Error {
   constructor(status, body) {
