@@ -74,7 +74,7 @@ function url(path, query) {
 
 // One request; a 401 with a held refresh token refreshes once and tries again.
 export async function call(method, path, { query, body, headers = {}, anonymous = false, retry = true } = {}) {
-  const sent = { "Accept": "application/json", ...headers };
+  const sent = { Accept: "application/json", ...headers };
   const held = tokens();
   if (!anonymous && held) sent["Authorization"] = `Bearer ${held.access}`;
   if (body !== undefined) sent["Content-Type"] = "application/json";
@@ -86,7 +86,7 @@ export async function call(method, path, { query, body, headers = {}, anonymous 
   });
   if (response.status === 401 && !anonymous && retry) {
     if (await refresh()) return call(method, path, { query, body, headers, retry: false });
-    window.dispatchEvent(new Event("console:signed-out"));  // the refresh token is gone or refused
+    window.dispatchEvent(new Event("console:signed-out")); // the refresh token is gone or refused
   }
   const parsed = parse(await response.text());
   if (!response.ok) throw new ApiError(response.status, parsed);

@@ -42,7 +42,15 @@ export function table(headings, rows, caption) {
     "table",
     {},
     caption ? h("caption", {}, caption) : null,
-    h("thead", {}, h("tr", {}, headings.map((text) => h("th", { scope: "col" }, text)))),
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        headings.map((text) => h("th", { scope: "col" }, text)),
+      ),
+    ),
     h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: headings.length }, "Nothing to show."))),
   );
 }

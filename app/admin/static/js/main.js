@@ -62,7 +62,10 @@ async function start() {
   document.getElementById("top").hidden = false;
   document.getElementById("who").textContent = `${me.email}${me.is_superuser ? " (superuser)" : ""}`;
   const visible = Object.entries(PAGES).filter(([, page]) => page.visible());
-  clear(document.getElementById("nav"), visible.map(([name, page]) => h("a", { href: `#/${name}`, "data-page": name }, page.label)));
+  clear(
+    document.getElementById("nav"),
+    visible.map(([name, page]) => h("a", { href: `#/${name}`, "data-page": name }, page.label)),
+  );
   if (!location.hash && visible.length) location.hash = `#/${visible[0][0]}`;
   else await route();
 }

@@ -43,10 +43,24 @@ export function matrix(modules, grants = {}, { readOnly = false } = {}) {
     "table",
     { class: "matrix" },
     h("caption", {}, "Permissions"),
-    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Module"), ACTIONS.map((a) => h("th", { scope: "col" }, a)))),
-    h("tbody", {}, rows.map((r) => r.node)),
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        h("th", { scope: "col" }, "Module"),
+        ACTIONS.map((a) => h("th", { scope: "col" }, a)),
+      ),
+    ),
+    h(
+      "tbody",
+      {},
+      rows.map((r) => r.node),
+    ),
   );
-  const value = () => Object.fromEntries(rows.map((r) => [r.module, r.value()]).filter(([, actions]) => actions.length));
+  const value = () =>
+    Object.fromEntries(rows.map((r) => [r.module, r.value()]).filter(([, actions]) => actions.length));
   return { node, value };
 }
 
@@ -68,7 +82,13 @@ function row(entry, granted, readOnly) {
     cell.control.addEventListener("change", lockRead);
   }
   lockRead();
-  const node = h("tr", {}, h("th", { scope: "row" }, module), h("td", {}, read), cells.map((cell) => h("td", {}, cell.control)));
+  const node = h(
+    "tr",
+    {},
+    h("th", { scope: "row" }, module),
+    h("td", {}, read),
+    cells.map((cell) => h("td", {}, cell.control)),
+  );
   const value = () => {
     const actions = cells.map((cell) => cell.get()).filter(Boolean);
     return actions.length || read.checked ? ["read", ...actions] : [];
@@ -77,7 +97,11 @@ function row(entry, granted, readOnly) {
 }
 
 function box(module, action, granted) {
-  const control = h("input", { type: "checkbox", "aria-label": `${module} ${action}`, checked: granted.includes(action) });
+  const control = h("input", {
+    type: "checkbox",
+    "aria-label": `${module} ${action}`,
+    checked: granted.includes(action),
+  });
   control.disabled = !can(module, action);
   return { control, get: () => (control.checked ? action : "") };
 }

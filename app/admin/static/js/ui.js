@@ -41,4 +41,3 @@ export function describe(error) {
   const details = (error.body?.details || []).map((d) => `${(d.loc || []).join(".")}: ${d.msg}`).join("; ");
   return `${error.status}: ${error.message}${details ? ` (${details})` : ""}`;
 }
-

@@ -50,7 +50,12 @@ function filters(base, params, controls) {
 }
 
 function select(label, options) {
-  return h("select", { "data-label": label }, h("option", { value: "" }, "any"), options.map((o) => h("option", { value: o }, o)));
+  return h(
+    "select",
+    { "data-label": label },
+    h("option", { value: "" }, "any"),
+    options.map((o) => h("option", { value: o }, o)),
+  );
 }
 
 function input(label, attrs = {}) {
@@ -90,7 +95,13 @@ async function changes(params) {
       h("td", {}, diff(change)),
     ),
   );
-  return h("div", {}, form, table(["When", "Action", "Record", "Actor", "Change"], rows, `${total} change(s)`), page("#/audit", params, total));
+  return h(
+    "div",
+    {},
+    form,
+    table(["When", "Action", "Record", "Actor", "Change"], rows, `${total} change(s)`),
+    page("#/audit", params, total),
+  );
 }
 
 function record(change) {

@@ -24,7 +24,11 @@ export async function render(view, [module, id]) {
       h("td", {}, when(entry.at)),
       h("td", {}, entry.actor_id ?? "system"),
       h("td", {}, diff(asChange(entry))),
-      h("td", {}, revertable && index > 0 && entry.action !== "DELETE" ? revertButton(module, id, entry.version, reload) : null),
+      h(
+        "td",
+        {},
+        revertable && index > 0 && entry.action !== "DELETE" ? revertButton(module, id, entry.version, reload) : null,
+      ),
     ),
   );
   append(view, [
@@ -35,19 +39,30 @@ export async function render(view, [module, id]) {
 }
 
 function chooser(module, id) {
-  const moduleSelect = h("select", { name: "module" }, DOMAIN_MODULES.map((m) => h("option", { value: m, selected: m === module }, m)));
+  const moduleSelect = h(
+    "select",
+    { name: "module" },
+    DOMAIN_MODULES.map((m) => h("option", { value: m, selected: m === module }, m)),
+  );
   const idInput = h("input", { type: "number", name: "id", min: 1, required: true, value: id || "" });
   const submit = (event) => {
     event.preventDefault();
     location.hash = `#/history/${moduleSelect.value}/${idInput.value}`;
   };
-  return h("form", { class: "inline", on: { submit } }, field("Module", moduleSelect), field("Id", idInput), h("button", { type: "submit" }, "Show history"));
+  return h(
+    "form",
+    { class: "inline", on: { submit } },
+    field("Module", moduleSelect),
+    field("Id", idInput),
+    h("button", { type: "submit" }, "Show history"),
+  );
 }
 
 // A history entry's `changes` ({field: {old, new}}) in the shape the audit diff shows.
 function asChange(entry) {
   const fields = Object.keys(entry.changes || {});
-  const pick = (side) => Object.fromEntries(fields.filter((f) => side in entry.changes[f]).map((f) => [f, entry.changes[f][side]]));
+  const pick = (side) =>
+    Object.fromEntries(fields.filter((f) => side in entry.changes[f]).map((f) => [f, entry.changes[f][side]]));
   const old_values = entry.action === "INSERT" ? null : pick("old");
   const new_values = entry.action === "DELETE" ? null : pick("new");
   return { old_values, new_values, changed_fields: fields };
@@ -55,7 +70,8 @@ function asChange(entry) {
 
 function revertButton(module, id, version, reload) {
   const click = async () => {
-    if (await attempt(() => api.post(`/${module}/${id}/revert`, { version }), `Reverted to version ${version}.`)) await reload();
+    if (await attempt(() => api.post(`/${module}/${id}/revert`, { version }), `Reverted to version ${version}.`))
+      await reload();
   };
   return h("button", { type: "button", on: { click } }, `Revert to v${version}`);
 }

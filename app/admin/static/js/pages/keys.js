@@ -20,7 +20,12 @@ export async function render(view) {
       h("td", {}, h("button", { type: "button", class: "danger", on: { click: () => revoke(key, reload) } }, "Revoke")),
     ),
   );
-  clear(view, h("h1", {}, "API keys"), table(["Name", "Key", "Permissions", "Expires", "Last used", ""], rows, "Your keys"), await createForm(view));
+  clear(
+    view,
+    h("h1", {}, "API keys"),
+    table(["Name", "Key", "Permissions", "Expires", "Last used", ""], rows, "Your keys"),
+    await createForm(view),
+  );
 }
 
 async function revoke(key, reload) {

@@ -31,7 +31,12 @@ async function editor(view, id) {
   const writable = id ? can("roles", "update") : can("roles", "create");
   const grid = matrix(await catalogue(), role.permissions, { readOnly: !writable });
   const name = h("input", { name: "name", required: true, maxlength: 50, value: role.name, readonly: !writable });
-  const description = h("input", { name: "description", maxlength: 255, value: role.description || "", readonly: !writable });
+  const description = h("input", {
+    name: "description",
+    maxlength: 255,
+    value: role.description || "",
+    readonly: !writable,
+  });
   const save = async (event) => {
     event.preventDefault();
     const body = { name: name.value, description: description.value || null, permissions: grid.value() };
@@ -55,7 +60,9 @@ async function editor(view, id) {
       grid.node,
       writable ? h("button", { type: "submit" }, id ? "Save role" : "Create role") : null,
     ),
-    id && can("roles", "delete") ? h("button", { type: "button", class: "danger", on: { click: () => remove(role) } }, "Delete role") : null,
+    id && can("roles", "delete")
+      ? h("button", { type: "button", class: "danger", on: { click: () => remove(role) } }, "Delete role")
+      : null,
     id ? await members(id) : null,
   );
 }

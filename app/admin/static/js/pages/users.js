@@ -50,9 +50,17 @@ export function pager(skip, total, goTo) {
   return h(
     "p",
     { class: "pager" },
-    h("button", { type: "button", disabled: skip <= 0, on: { click: () => goTo(Math.max(skip - PAGE_SIZE, 0)) } }, "Previous"),
+    h(
+      "button",
+      { type: "button", disabled: skip <= 0, on: { click: () => goTo(Math.max(skip - PAGE_SIZE, 0)) } },
+      "Previous",
+    ),
     ` ${total ? skip + 1 : 0}–${Math.min(skip + PAGE_SIZE, total)} of ${total} `,
-    h("button", { type: "button", disabled: skip + PAGE_SIZE >= total, on: { click: () => goTo(skip + PAGE_SIZE) } }, "Next"),
+    h(
+      "button",
+      { type: "button", disabled: skip + PAGE_SIZE >= total, on: { click: () => goTo(skip + PAGE_SIZE) } },
+      "Next",
+    ),
   );
 }
 
@@ -94,16 +102,23 @@ async function detail(view, id) {
   const refresh = () => detail(view, id);
   const self = id === session.me.id;
   // Their email, password, activation and roles are theirs to guard unless you hold all they hold.
-  const outranked = !session.me.is_superuser && (user.is_superuser || !(held || []).every((role) => holdsAll(role.permissions)));
+  const outranked =
+    !session.me.is_superuser && (user.is_superuser || !(held || []).every((role) => holdsAll(role.permissions)));
   const editable = can("users", "update");
   const guarded = editable && !outranked;
   clear(
     view,
     h("p", {}, h("a", { href: "#/users" }, "← All users")),
     h("h1", {}, user.email),
-    h("p", { class: "muted" }, `Id ${user.id}, version ${user.version}, created ${when(user.created_at)}, ${user.is_active ? "active" : "inactive"}`),
+    h(
+      "p",
+      { class: "muted" },
+      `Id ${user.id}, version ${user.version}, created ${when(user.created_at)}, ${user.is_active ? "active" : "inactive"}`,
+    ),
     can("audit", "read") ? h("p", {}, h("a", { href: `#/history/users/${id}` }, "History of this user")) : null,
-    editable && outranked ? h("p", { class: "muted" }, "This user holds permissions you do not: only their name can be changed here.") : null,
+    editable && outranked
+      ? h("p", { class: "muted" }, "This user holds permissions you do not: only their name can be changed here.")
+      : null,
     editForm(user, editable, guarded, refresh),
     guarded && !self ? activation(user, refresh) : null,
     guarded && !self ? passwordForm(user, refresh) : null,
@@ -141,17 +156,33 @@ function activation(user, refresh) {
     const done = next ? "User activated." : "User deactivated; their sessions ended.";
     if (await attempt(() => api.patch(`/users/${user.id}`, { is_active: next }, user.version), done)) await refresh();
   };
-  return h("p", {}, h("button", { type: "button", class: next ? "" : "danger", on: { click } }, next ? "Activate" : "Deactivate"));
+  return h(
+    "p",
+    {},
+    h("button", { type: "button", class: next ? "" : "danger", on: { click } }, next ? "Activate" : "Deactivate"),
+  );
 }
 
 function passwordForm(user, refresh) {
-  const password = h("input", { type: "password", name: "new-password", minlength: 8, required: true, autocomplete: "new-password" });
+  const password = h("input", {
+    type: "password",
+    name: "new-password",
+    minlength: 8,
+    required: true,
+    autocomplete: "new-password",
+  });
   const submit = async (event) => {
     event.preventDefault();
     const done = "Password set; the user's sessions ended.";
-    if (await attempt(() => api.patch(`/users/${user.id}`, { password: password.value }, user.version), done)) await refresh();
+    if (await attempt(() => api.patch(`/users/${user.id}`, { password: password.value }, user.version), done))
+      await refresh();
   };
-  return h("form", { class: "card inline", on: { submit } }, field("New password", password), h("button", { type: "submit" }, "Set password"));
+  return h(
+    "form",
+    { class: "card inline", on: { submit } },
+    field("New password", password),
+    h("button", { type: "submit" }, "Set password"),
+  );
 }
 
 async function rolesSection(user, held, locked, refresh) {
@@ -177,8 +208,14 @@ async function rolesSection(user, held, locked, refresh) {
     "form",
     { class: "card", on: { submit } },
     h("h2", {}, "Roles"),
-    h("ul", { class: "checks" }, all.items.map((role, i) => h("li", {}, h("label", {}, boxes[i], ` ${role.name}`)))),
-    user.id === session.me.id ? h("p", { class: "muted" }, "Your own roles are changed by another administrator.") : null,
+    h(
+      "ul",
+      { class: "checks" },
+      all.items.map((role, i) => h("li", {}, h("label", {}, boxes[i], ` ${role.name}`))),
+    ),
+    user.id === session.me.id
+      ? h("p", { class: "muted" }, "Your own roles are changed by another administrator.")
+      : null,
     writable ? h("button", { type: "submit" }, "Save roles") : null,
   );
 }
