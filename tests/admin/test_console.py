@@ -4,16 +4,40 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from playwright.async_api import expect
 
 from app.admin.routers import CONSOLE_CSP
+from app.auth.rbac.routers import router as rbac_router
+from app.auth.routers import router as auth_router
+from app.modules.registry import DOMAIN_MODULES
 from tests.admin.conftest import Console
 from tests.factories import PASSWORD, unique
 from tests.identities import create_identity
 from tests.servers import AppServer
 from tests.waiting import wait_until
 
+
+# Until the API a page calls has landed, its flow is expected to fail; strict, so that the
+# day it passes the mark must go.
+def _served(method: str, path: str) -> bool:
+    routers = (*DOMAIN_MODULES.values(), auth_router, rbac_router)
+    return any(
+        isinstance(route, APIRoute) and route.path == path and method in (route.methods or ())
+        for router in routers
+        for route in router.routes
+    )
+
+
+def awaiting(method: str, path: str) -> pytest.MarkDecorator:
+    return pytest.mark.xfail(not _served(method, path), reason=f"{method} {path} not served yet", strict=True)
+
+
+needs_user_roles = awaiting("GET", "/users/{user_id}/roles")
+needs_history = awaiting("POST", "/products/{record_id}/revert")
+needs_api_keys = awaiting("POST", "/auth/api-keys")
 MODULES = ("users", "posts", "products", "tasks", "customers", "roles", "audit")
 READ_EVERYTHING = {module: ["read"] for module in MODULES}
 
@@ -85,6 +109,7 @@ async def test_sign_in_refresh_and_sign_out(app: FastAPI, console: Console, cons
         assert (await http.post("/auth/refresh", json={"refresh_token": refresh})).status_code == 401
 
 
+@needs_user_roles
 async def test_create_a_scoped_role_assign_it_and_find_the_change_in_the_audit(
     app: FastAPI, console: Console, console_server: AppServer
 ) -> None:
@@ -172,6 +197,8 @@ async def test_deactivate_and_set_a_password(app: FastAPI, console: Console, con
     await expect(page.locator("#nav")).not_to_contain_text("Audit")
 
 
+@needs_user_roles
+@needs_history
 async def test_a_viewer_sees_no_write_controls(app: FastAPI, console: Console, console_server: AppServer) -> None:
     admin_id, token = await create_identity(app, is_superuser=True)
     async with console_server.client(token=token) as http:
@@ -190,6 +217,7 @@ async def test_a_viewer_sees_no_write_controls(app: FastAPI, console: Console, c
         f"#/history/products/{product['id']}",
     ):
         await console.go(fragment)
+        await expect(page.locator("main .error")).to_have_count(0)  # the page is there, not an error
         buttons = set(await page.locator("main button").all_inner_texts())
         assert buttons <= read_only, f"{fragment} offers {buttons - read_only}"
         for control in await page.locator("main form input:not([type=search]):not(.filters input)").all():
@@ -201,6 +229,7 @@ async def test_a_viewer_sees_no_write_controls(app: FastAPI, console: Console, c
     await expect(page.get_by_role("link", name="New role")).to_have_count(0)
 
 
+@needs_history
 async def test_revert_a_product_from_its_history(app: FastAPI, console: Console, console_server: AppServer) -> None:
     _, token = await signed_in(app, console, is_superuser=True)
     async with console_server.client(token=token) as http:
@@ -220,6 +249,7 @@ async def test_revert_a_product_from_its_history(app: FastAPI, console: Console,
     assert (reverted["name"], reverted["price"], reverted["version"]) == ("Lamp", "5.00", 3)
 
 
+@needs_history
 async def test_restore_a_deleted_customer(app: FastAPI, console: Console, console_server: AppServer) -> None:
     _, token = await signed_in(app, console, permissions={"customers": ["create", "delete"], "audit": ["read"]})
     async with console_server.client(token=token) as http:
@@ -239,6 +269,7 @@ async def test_restore_a_deleted_customer(app: FastAPI, console: Console, consol
     assert (restored.json()["name"], restored.json()["email"]) == ("Acme", body["email"])
 
 
+@needs_api_keys
 async def test_api_keys_are_shown_once_and_revoked(app: FastAPI, console: Console, console_server: AppServer) -> None:
     await signed_in(app, console, permissions={"products": ["create"]})
     page = console.page
