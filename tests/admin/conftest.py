@@ -46,8 +46,11 @@ async def browser() -> AsyncIterator[Browser]:
 
 @pytest.fixture(scope="session")
 async def console_server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AppServer]:
-    """The app under uvicorn on this backend. No list cache: the suite empties tables between tests."""
-    served = settings.model_copy(update={"CACHE_TTL_SECONDS": 0})
+    """The app under uvicorn on this backend. No list cache: the suite empties tables between tests.
+
+    A small pool: it lives as long as the session, beside every other test's connections.
+    """
+    served = settings.model_copy(update={"CACHE_TTL_SECONDS": 0, "DATABASE_POOL_SIZE": 3})
     server = AppServer(served, tmp_path_factory.mktemp("console"), "console")
     await server.start()
     yield server
