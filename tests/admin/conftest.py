@@ -1,6 +1,6 @@
 """The console in a real browser: Debian's Chromium driven by Playwright, against a uvicorn server.
 
-One browser per test session (per xdist worker), one server per backend; each test gets a fresh
+One browser per test session (per xdist worker), one server per test; each test gets a fresh
 browser context (its own sessionStorage), with every CSP violation and script error recorded.
 A browser that cannot start fails these tests: they never skip.
 """
@@ -44,11 +44,10 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def console_server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AppServer]:
-    """The app under uvicorn on this backend. No list cache: the suite empties tables between tests.
-
-    A small pool: it lives as long as the session, beside every other test's connections.
+    """The app under uvicorn on this backend, one per test: stopping it flushes its access log, whose
+    rows would otherwise land in the next test's tables. No list cache, a small pool.
     """
     served = settings.model_copy(update={"CACHE_TTL_SECONDS": 0, "DATABASE_POOL_SIZE": 3})
     server = AppServer(served, tmp_path_factory.mktemp("console"), "console")
