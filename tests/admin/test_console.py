@@ -32,7 +32,6 @@ def awaiting(method: str, path: str) -> pytest.MarkDecorator:
     return pytest.mark.xfail(not _served(method, path), reason=f"{method} {path} not served yet", strict=True)
 
 
-needs_history = awaiting("POST", "/products/{record_id}/revert")
 needs_api_keys = awaiting("POST", "/auth/api-keys")
 MODULES = ("users", "posts", "products", "tasks", "customers", "roles", "audit")
 READ_EVERYTHING = {module: ["read"] for module in MODULES}
@@ -192,7 +191,6 @@ async def test_deactivate_and_set_a_password(app: FastAPI, console: Console, con
     await expect(page.locator("#nav")).not_to_contain_text("Audit")
 
 
-@needs_history
 async def test_a_viewer_sees_no_write_controls(app: FastAPI, console: Console, console_server: AppServer) -> None:
     admin_id, token = await create_identity(app, is_superuser=True)
     async with console_server.client(token=token) as http:
@@ -223,7 +221,6 @@ async def test_a_viewer_sees_no_write_controls(app: FastAPI, console: Console, c
     await expect(page.get_by_role("link", name="New role")).to_have_count(0)
 
 
-@needs_history
 async def test_revert_a_product_from_its_history(app: FastAPI, console: Console, console_server: AppServer) -> None:
     _, token = await signed_in(app, console, is_superuser=True)
     async with console_server.client(token=token) as http:
@@ -243,7 +240,6 @@ async def test_revert_a_product_from_its_history(app: FastAPI, console: Console,
     assert (reverted["name"], reverted["price"], reverted["version"]) == ("Lamp", "5.00", 3)
 
 
-@needs_history
 async def test_restore_a_deleted_customer(app: FastAPI, console: Console, console_server: AppServer) -> None:
     _, token = await signed_in(app, console, permissions={"customers": ["create", "delete"], "audit": ["read"]})
     async with console_server.client(token=token) as http:
