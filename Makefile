@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_WORKERS ?= auto
 
-.PHONY: help install run test lint typecheck format migrate seed bench bench-cpu clean
+.PHONY: help install run test lint typecheck format migrate seed bench bench-cpu screenshots clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -56,6 +56,10 @@ migrate: $(STAMP) ## Apply migrations to DATABASE_URL
 
 seed: $(STAMP) ## Seed roles and the first superuser
 	$(BIN)/python -m app seed
+
+screenshots: $(STAMP) ## Retake docs/admin_console/*.png: the console's browser tests, on SQLite
+	TEST_DATABASE_URL= TEST_REDIS_URL= TEST_RABBITMQ_URL= CONSOLE_SCREENSHOTS=docs/admin_console \
+		$(BIN)/pytest -q -n 0 tests/admin
 
 clean: ## Remove the virtualenv, caches and the local SQLite database (audit cold storage in data/ stays)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

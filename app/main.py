@@ -13,6 +13,8 @@ from fastapi_offline import FastAPIOffline
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from app.admin.routers import console_files
+from app.admin.routers import router as admin_router
 from app.audit import routers as audit_routers
 from app.audit.access_log import AccessLogWriter
 from app.audit.middleware import AuditMiddleware, parse_trusted_proxies
@@ -189,6 +191,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(landing.router)
     app.include_router(docs.router)
+    app.include_router(admin_router, prefix=settings.API_PREFIX)
+    app.mount(f"{settings.API_PREFIX}/admin/static", console_files, name="admin")
     return app
 
 
