@@ -10,7 +10,7 @@ held to the caller's ownership scope (app/core/ownership.py).
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +21,7 @@ from app.core.errors import BadRequest, Conflict, NotFound, PreconditionFailed
 from app.core.events import event_data
 from app.core.models import VersionedTable
 from app.core.outbox import add_event
-from app.core.ownership import OwnedBy, ensure_owner_scope, register_owner
+from app.core.ownership import Holder, OwnedBy, ensure_owner_scope, register_owner
 from app.core.pagination import Page, Pagination, SortField
 from app.core.repository import BaseRepository, Filters, UniqueViolation
 
@@ -33,17 +33,8 @@ ModelT = TypeVar("ModelT", bound=VersionedTable)
 _BLIND_WRITE_ATTEMPTS = 3
 
 
-class Actor(Protocol):
-    """Whoever a service acts for: the authenticated user, or None for the system (CLI, seeds)."""
-
-    @property
-    def id(self) -> int | None: ...
-
-    @property
-    def is_superuser(self) -> bool: ...
-
-    @property
-    def permissions(self) -> frozenset[str]: ...
+# Whoever a service acts for: the authenticated user, or None for the system (CLI, seeds).
+Actor = Holder
 
 
 class CrudService(Generic[ModelT]):
