@@ -5,21 +5,21 @@ A table opts in where it is declared:
     @auditable(secrets={"hashed_password"})
     class User(VersionedTable, table=True): ...
 
-Columns whose names say they hold a credential (password, secret, token) are masked
-even when a table forgets to list them: a missed secret must not reach the trail.
+Columns whose names say they hold a credential (app.core.secrets) are masked even when a
+table forgets to list them: a missed secret must not reach the trail.
 """
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Table
 
+from app.core.secrets import is_secret_field
+
 TableT = TypeVar("TableT", bound=type[Any])
 
 MASK = "***"
-_CREDENTIAL_NAME = re.compile(r"password|secret|token", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +27,7 @@ class AuditPolicy:
     secrets: frozenset[str]
 
     def is_secret(self, column: str) -> bool:
-        return column in self.secrets or _CREDENTIAL_NAME.search(column) is not None
+        return column in self.secrets or is_secret_field(column)
 
 
 _policies: dict[type[Any], AuditPolicy] = {}

@@ -9,10 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
-logger = structlog.get_logger("app.events")
+from app.core.secrets import is_secret_field
 
-# Any field whose name contains one of these stays out of events (password hashes, tokens).
-SECRET_FIELD_MARKERS = ("password", "secret", "token")
+logger = structlog.get_logger("app.events")
 
 
 class EventEnvelope(BaseModel):
@@ -39,11 +38,6 @@ def event_data(instance: SQLModel) -> dict[str, Any]:
     """The resource as JSON, without secret fields."""
     dumped = instance.model_dump(mode="json")
     return {name: dumped[name] for name in type(instance).model_fields if name in dumped and not is_secret_field(name)}
-
-
-def is_secret_field(name: str) -> bool:
-    lowered = name.lower()
-    return any(marker in lowered for marker in SECRET_FIELD_MARKERS)
 
 
 def topic_matches(pattern: str, routing_key: str) -> bool:
