@@ -25,6 +25,10 @@ async def _create(client: httpx.AsyncClient, path: str, body: dict[str, Any]) ->
     return created
 
 
+async def create_role(client: httpx.AsyncClient, name: str, permissions: dict[str, list[str]]) -> dict[str, Any]:
+    return await _create(client, "/roles", {"name": name, "description": "d", "permissions": permissions})
+
+
 async def create_user(client: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
     return await _create(
         client, "/users", {"email": f"{unique('user')}@example.com", "name": unique("Name"), **overrides}

@@ -18,10 +18,14 @@ SUPERUSER_EMAIL = "Root@Example.com"
 
 
 def run_cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return _run([sys.executable, "-m", "app", *args], cwd, env)
+
+
+def _run(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     # Only what the test names: no DATABASE_URL or secrets inherited from the caller's shell.
     inherited = {key: value for key, value in os.environ.items() if key not in Settings.model_fields}
     return subprocess.run(
-        [sys.executable, "-m", "app", *args],
+        command,
         env={**inherited, "COLUMNS": "200", "NO_COLOR": "1", **env},
         cwd=cwd,
         capture_output=True,
@@ -117,16 +121,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_wrapper(script: str, *args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    inherited = {key: value for key, value in os.environ.items() if key not in Settings.model_fields}
-    return subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / script), *args],
-        env={**inherited, "COLUMNS": "200", "NO_COLOR": "1", **env},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return _run([sys.executable, str(PROJECT_ROOT / script), *args], cwd, env)
 
 
 @pytest.mark.parametrize("script", ["scripts/archive_audit.py", "seeds/seed_create_app.py"])

@@ -3,15 +3,8 @@
 import httpx
 from fastapi import FastAPI
 
-from tests.factories import create_user
+from tests.factories import create_role, create_user
 from tests.identities import client_for, create_identity
-
-
-async def create_role(client: httpx.AsyncClient, name: str, permissions: dict[str, list[str]]) -> dict[str, object]:
-    response = await client.post("/roles", json={"name": name, "description": "d", "permissions": permissions})
-    assert response.status_code == 201, response.text
-    role: dict[str, object] = response.json()
-    return role
 
 
 async def test_a_users_roles_with_what_each_grants(client: httpx.AsyncClient) -> None:

@@ -7,15 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.rbac.models import RoleGrant
 from app.core.config import Settings
 from app.main import create_app
-from tests.factories import create_user
+from tests.factories import create_role, create_user
 from tests.identities import bearer, client_for, create_identity
-
-
-async def create_role(client: httpx.AsyncClient, name: str, permissions: dict[str, list[str]]) -> dict[str, object]:
-    response = await client.post("/roles", json={"name": name, "description": "d", "permissions": permissions})
-    assert response.status_code == 201, response.text
-    role: dict[str, object] = response.json()
-    return role
 
 
 async def test_create_role_shows_effective_permissions(client: httpx.AsyncClient) -> None:
