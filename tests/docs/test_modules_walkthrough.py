@@ -161,7 +161,9 @@ def test_the_walkthrough_builds_a_module_that_serves_and_audits_its_records(tmp_
     assert answers["patch_stale"]["status"] == 412
     assert answers["delete"]["status"] == 204
     assert answers["get_deleted"]["status"] == 404
-    assert answers["parent_delete"]["status"] == 400  # no ON DELETE action: the foreign key refuses it
+    parent_delete = answers["parent_delete"]  # no ON DELETE action: the foreign key refuses it
+    assert parent_delete["status"] == 409
+    assert parent_delete["body"]["message"] == "The resource is still referenced by other resources"
 
     history = answers["history"]
     assert history["status"] == 200
