@@ -15,7 +15,7 @@ from sqlalchemy import Delete, Insert, Update, event, inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from app.audit.registry import audited_class_for_table
+from app.core.auditable import audited_class_for_table
 
 EXEMPT_OPTION = "audit_exempt"
 
