@@ -15,6 +15,7 @@ from redis.backoff import NoBackoff
 
 from app.admin.routers import console_files
 from app.admin.routers import router as admin_router
+from app.audit import install_audit_hooks
 from app.audit import routers as audit_routers
 from app.audit.access_log import AccessLogWriter
 from app.audit.middleware import AuditMiddleware, parse_trusted_proxies
@@ -95,6 +96,7 @@ async def standalone_sessions(settings: Settings) -> AsyncIterator[SessionFactor
 
     On PostgreSQL without Redis nothing reaches them: their lists catch up within CACHE_TTL_SECONDS.
     """
+    install_audit_hooks()
     engine = create_engine(settings)
     client = connect_redis(settings)
     generations, _ = build_caches(settings, client)
@@ -137,6 +139,7 @@ def connect_redis(settings: Settings) -> redis.Redis | None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
+    install_audit_hooks()
     app = FastAPIOffline(
         title="Enterprise API",
         version=VERSION,
