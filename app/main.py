@@ -19,7 +19,7 @@ from app.audit import install_audit_hooks
 from app.audit import routers as audit_routers
 from app.audit.access_log import AccessLogWriter
 from app.audit.history_routes import with_record_history
-from app.audit.middleware import AuditMiddleware, parse_trusted_proxies
+from app.audit.middleware import AuditMiddleware
 from app.auth.api_keys.openapi import document_api_keys
 from app.auth.api_keys.routers import router as api_keys_router
 from app.auth.api_keys.usage import KeyUsageRecorder
@@ -38,6 +38,7 @@ from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.openapi import document_errors
 from app.core.outbox import OutboxSignal
+from app.core.proxies import parse_trusted_proxies
 from app.core.redis_cache import RedisBypass, RedisEntries, RedisGenerations
 from app.core.relay import build_relay, running
 from app.core.routing import TrailingSlashMiddleware
