@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from alembic import command
 from app.audit import install_audit_hooks
-from app.audit.cli import audit_cli
+from app.audit.archive.cli import audit_cli
 from app.cli_errors import Options
 from app.core.config import get_settings
 from app.core.database import transaction
