@@ -168,10 +168,10 @@ def create_api_key(
     """Create an API key for a user and print it (it is shown this once)."""
     from pydantic import ValidationError
 
+    from app.auth.accounts import UserRepository
     from app.auth.api_keys.schemas import ApiKeyCreate
     from app.auth.api_keys.service import ApiKeyService
     from app.core.errors import AppError
-    from app.modules.users.repository import UserRepository
 
     try:
         body = ApiKeyCreate.model_validate_json(

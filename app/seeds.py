@@ -3,6 +3,7 @@
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.accounts import UserRepository
 from app.auth.rbac.catalogue import ACTIONS
 from app.auth.rbac.repository import RoleRepository
 from app.auth.rbac.service import RoleService
@@ -10,7 +11,6 @@ from app.core.config import Settings
 from app.core.locks import held
 from app.main import standalone_sessions
 from app.modules.registry import DOMAIN_MODULES
-from app.modules.users.repository import UserRepository
 from app.modules.users.schemas import UserCreate
 from app.modules.users.service import UserService
 

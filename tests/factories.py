@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from app.modules.users.models import User
+from app.auth.accounts import User
 
 _sequence = itertools.count(1)
 

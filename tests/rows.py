@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from app.modules.users.models import User
+from app.auth.accounts import User
 
 
 async def stored_user(app: FastAPI, user_id: int) -> User | None:

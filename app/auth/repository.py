@@ -6,13 +6,13 @@ from datetime import datetime
 from sqlalchemy import and_, delete, select, update
 from sqlmodel import col
 
+from app.auth.accounts import User
 from app.auth.models import AuthSession, RefreshToken, UserRevokedToken
 from app.auth.rbac.models import RoleGrant, UserRole
 from app.auth.tokens import TokenClaims
 from app.core.database import mark_written
 from app.core.models import utcnow
 from app.core.repository import SessionBound
-from app.modules.users.models import User
 
 
 class AuthRepository(SessionBound):

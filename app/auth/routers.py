@@ -7,6 +7,7 @@ from fastapi import Depends, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from app.auth.accounts import AccountService
 from app.auth.dependencies import CurrentPrincipal, SessionClaims
 from app.auth.rbac.catalogue import ACTIONS, all_modules, permission
 from app.auth.rbac.service import RoleService
@@ -24,7 +25,6 @@ from app.core.deps import SessionDep, SettingsDep
 from app.core.openapi import error_responses
 from app.core.proxies import client_ip
 from app.core.routing import PrefixedRouter
-from app.modules.users.service import UserService
 
 router = PrefixedRouter(prefix="/auth", tags=["auth"])
 
@@ -108,7 +108,7 @@ async def read_me(principal: CurrentPrincipal, session: SessionDep) -> MeRead:
 @router.patch("/me", response_model=MeRead)
 async def update_me(body: MeUpdate, principal: CurrentPrincipal, session: SessionDep) -> MeRead:
     """Change the caller's own name and surname."""
-    await UserService(session, principal).update(principal.id, body.changes())
+    await AccountService(session, principal).update(principal.id, body.changes())
     return await _me(principal, session)
 
 
@@ -126,5 +126,5 @@ async def _me(principal: CurrentPrincipal, session: SessionDep) -> MeRead:
     else:
         permissions = list(principal.permissions)
     roles = await RoleService(session, principal).roles_of_user(principal.id)
-    user = await UserService(session, principal).get(principal.id)
+    user = await AccountService(session, principal).get(principal.id)
     return MeRead.model_validate({**user.model_dump(), "roles": roles, "permissions": sorted(permissions)})

@@ -1,8 +1,8 @@
 from pydantic import BaseModel, EmailStr, Field
 
+from app.auth.accounts import Name, Password, UserRead
 from app.auth.rbac.schemas import RoleSummary
 from app.core.schemas import PatchSchema, RequestSchema
-from app.modules.users.schemas import Name, Password, UserRead
 
 
 class LoginRequest(RequestSchema):

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.accounts import User, UserRepository
 from app.auth.models import AuthSession
 from app.auth.passwords import hash_password, verify_password
 from app.auth.repository import AuthRepository
@@ -14,8 +15,6 @@ from app.core.config import Settings
 from app.core.database import transaction
 from app.core.errors import BadRequest, Unauthorized
 from app.core.models import utcnow
-from app.modules.users.models import User
-from app.modules.users.repository import UserRepository
 
 INVALID_CREDENTIALS = "Incorrect email or password"
 INVALID_REFRESH = "Invalid or expired refresh token"

@@ -9,10 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditChange
+from app.auth.accounts import User, UserRepository
 from app.core.auditable import MASK, policy_for
 from app.core.database import transaction
-from app.modules.users.models import User
-from app.modules.users.repository import UserRepository
 from tests.audit.helpers import change_rows
 from tests.factories import create_user
 

@@ -14,8 +14,8 @@ from sqlmodel import SQLModel, col
 
 from app.audit.guard import AuditBypassError
 from app.audit.models import AuditChange
+from app.auth.accounts import User
 from app.core.auditable import audited_classes, policy_for
-from app.modules.users.models import User
 from tests.audit.helpers import change_rows
 from tests.factories import create_user
 

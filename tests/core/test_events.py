@@ -1,7 +1,7 @@
 import pytest
 
+from app.auth.accounts import User
 from app.core.events import event_data, topic_matches
-from app.modules.users.models import User
 
 
 @pytest.mark.parametrize(

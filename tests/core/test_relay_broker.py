@@ -13,13 +13,13 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlmodel import col
 
+from app.auth.accounts import User
 from app.core.config import Settings
 from app.core.database import transaction
 from app.core.events import EventEnvelope
 from app.core.outbox import OutboxEvent, add_event
 from app.core.publisher import EventPublisher, PublishResult
 from app.core.relay import OutboxRelay, build_publisher
-from app.modules.users.models import User
 from tests.backends import Backend
 from tests.broker import collecting, consuming, count_pending
 from tests.identities import create_identity

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.modules.users.models import User
+from app.auth.accounts import User
 from app.modules.users.service import UserService
 from tests.factories import create_user
 from tests.rows import stored_user

@@ -6,9 +6,9 @@ from datetime import datetime
 from sqlalchemy import Table, bindparam, or_, select, update
 from sqlmodel import col
 
+from app.auth.accounts import User
 from app.auth.api_keys.models import ApiKey, ApiKeyUsage
 from app.core.repository import BaseRepository
-from app.modules.users.models import User
 
 _USAGE: Table = ApiKeyUsage.__table__  # type: ignore[attr-defined]  # SQLModel tables expose __table__ at runtime
 # Later only: a process whose clock or batch is behind never moves the time back.

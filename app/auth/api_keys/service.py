@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.auth.accounts import User, UserRepository
 from app.auth.api_keys.keys import hash_key, matches, new_key, prefix_of
 from app.auth.api_keys.models import ApiKey
 from app.auth.api_keys.repository import ApiKeyRepository
@@ -26,8 +27,6 @@ from app.core.errors import NotFound, Unauthorized
 from app.core.models import utcnow
 from app.core.ownership import Holder, holds, scoped
 from app.core.pagination import Page, Pagination, SortField
-from app.modules.users.models import User
-from app.modules.users.repository import UserRepository
 
 INVALID_KEY = "Invalid or expired API key"
 

@@ -10,10 +10,10 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.accounts import User
 from app.auth.repository import AuthRepository
 from app.core.errors import Forbidden
 from app.core.ownership import Holder, holds
-from app.modules.users.models import User
 
 
 def grant_permissions(grants: Mapping[str, Sequence[str]]) -> set[str]:

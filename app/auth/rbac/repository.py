@@ -3,9 +3,9 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, select
 from sqlmodel import col
 
+from app.auth.accounts import User
 from app.auth.rbac.models import Role, RoleGrant, UserRole
 from app.core.repository import BaseRepository
-from app.modules.users.models import User
 
 
 def holders_of(role_id: int) -> ColumnElement[bool]:

@@ -4,6 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
+from app.auth.accounts import SORTABLE as USER_SORTABLE
+from app.auth.accounts import AccountService, UserRead
 from app.auth.dependencies import require, service_for
 from app.auth.rbac.schemas import (
     AssignedRole,
@@ -20,15 +22,12 @@ from app.core.http import IfMatch, location, with_etag
 from app.core.openapi import error_responses
 from app.core.pagination import ListQuery, NoFilters, list_query
 from app.core.schemas import Id
-from app.modules.users.routers import SORTABLE as USER_SORTABLE
-from app.modules.users.schemas import UserRead
-from app.modules.users.service import UserService
 
 router = APIRouter(tags=["rbac"])
 NAME_TAKEN = error_responses(409)  # besides those every write can give: a role of that name exists
 
 Service = Annotated[RoleService, Depends(service_for(RoleService))]
-Users = Annotated[UserService, Depends(service_for(UserService))]
+Users = Annotated[AccountService, Depends(service_for(AccountService))]
 roles_query = list_query(NoFilters, sortable=("id", "name", "created_at", "updated_at"))
 Query = Annotated[ListQuery[NoFilters], Depends(roles_query)]
 holders_query = list_query(NoFilters, sortable=USER_SORTABLE)

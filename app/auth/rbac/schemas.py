@@ -2,10 +2,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, Strict, field_validator, model_validator
 
+from app.auth.accounts import UserRead
 from app.auth.rbac.catalogue import all_modules, grantable_actions, scopes
 from app.core.ownership import OWN
 from app.core.schemas import Id, PatchSchema, RequestSchema, ResourceRead
-from app.modules.users.schemas import UserRead
 
 RoleName = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$")]
 Description = Annotated[str, Field(max_length=255)]

@@ -1,6 +1,7 @@
 from collections.abc import Sequence
 from typing import Any
 
+from app.auth.accounts import AccountService, User
 from app.auth.rbac.catalogue import ACTIONS, all_modules, effective_actions, scopes
 from app.auth.rbac.ceiling import ensure_may_manage_user, ensure_within_ceiling, grant_permissions
 from app.auth.rbac.models import Role
@@ -11,8 +12,6 @@ from app.core.errors import BadRequest, Conflict, Forbidden
 from app.core.models import utcnow
 from app.core.pagination import Page, Pagination, SortField
 from app.core.service import CrudService
-from app.modules.users.models import User
-from app.modules.users.service import UserService
 
 Grants = dict[str, list[str]]
 OWN_ROLES = "A user cannot change their own roles"
@@ -74,7 +73,7 @@ class RoleService(CrudService[Role]):
         await self.repository.unlink_role(instance.id)
 
     async def set_user_roles(
-        self, users: UserService, user_id: int, role_ids: list[int] | None = None, names: list[str] | None = None
+        self, users: AccountService, user_id: int, role_ids: list[int] | None = None, names: list[str] | None = None
     ) -> UserWithRoles:
         if self.actor is not None and self.actor.id == user_id and not self.actor.is_superuser:
             raise Forbidden(OWN_ROLES)
@@ -93,14 +92,14 @@ class RoleService(CrudService[Role]):
     async def roles_of_user(self, user_id: int) -> list[RoleSummary]:
         return [RoleSummary(id=r.id or 0, name=r.name) for r in await self.repository.roles_of_user(user_id)]
 
-    async def assigned_roles(self, users: UserService, user_id: int) -> list[AssignedRole]:
+    async def assigned_roles(self, users: AccountService, user_id: int) -> list[AssignedRole]:
         """The roles a user holds, with what each grants."""
         await users.get(user_id)
         roles = await self._with_grants(await self.repository.roles_of_user(user_id))
         return [AssignedRole.model_validate(role.model_dump()) for role in roles]
 
     async def holders(
-        self, users: UserService, role_id: int, pagination: Pagination, sort: Sequence[SortField]
+        self, users: AccountService, role_id: int, pagination: Pagination, sort: Sequence[SortField]
     ) -> Page[User]:
         """The users holding a role."""
         await self.get(role_id)

@@ -2,6 +2,7 @@ from typing import Any
 
 from sqlalchemy import or_
 
+from app.auth import accounts
 from app.core.errors import BadRequest
 from app.core.pagination import Page, Pagination, SortField
 from app.core.repository import equal_filters, ilike_contains
@@ -10,7 +11,6 @@ from app.modules.posts.models import Post
 from app.modules.posts.repository import PostRepository
 from app.modules.posts.schemas import PostCount, PostFilters
 from app.modules.registry import OWNED_BY
-from app.modules.users import repository as users_repository
 
 
 class PostService(CrudService[Post]):
@@ -18,7 +18,7 @@ class PostService(CrudService[Post]):
     resource_name = "Post"
     repository: PostRepository
     # A user's posts go with the user.
-    references = (Reference("user_id", users_repository.UserRepository, on_delete="cascade"),)
+    references = (Reference("user_id", accounts.UserRepository, on_delete="cascade"),)
     owned_by = OWNED_BY["posts"]
 
     async def create(self, values: dict[str, Any]) -> Post:

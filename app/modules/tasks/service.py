@@ -1,6 +1,7 @@
 from sqlalchemy import or_
 from sqlmodel import col
 
+from app.auth import accounts
 from app.core.pagination import Page, Pagination, SortField
 from app.core.repository import equal_filters, ilike_contains
 from app.core.service import CrudService, Reference
@@ -9,7 +10,6 @@ from app.modules.registry import OWNED_BY
 from app.modules.tasks.models import Task
 from app.modules.tasks.repository import TaskRepository
 from app.modules.tasks.schemas import TaskFilters
-from app.modules.users import repository as users_repository
 
 
 class TaskService(CrudService[Task]):
@@ -18,7 +18,7 @@ class TaskService(CrudService[Task]):
     repository: TaskRepository
     # A task outlives its assignee and its customer: it is left unassigned, or without a customer.
     references = (
-        Reference("assignee_id", users_repository.UserRepository, on_delete="set null"),
+        Reference("assignee_id", accounts.UserRepository, on_delete="set null"),
         Reference("customer_id", customers_repository.CustomerRepository, on_delete="set null"),
     )
     owned_by = OWNED_BY["tasks"]

@@ -3,6 +3,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Response, status
 from sqlalchemy import Row
 
+from app.auth.accounts import SORTABLE, User, UserRead
 from app.auth.dependencies import require, service_for
 from app.core.http import IfMatch, IfNoneMatch, current_or_not_modified, location, with_etag
 from app.core.list_cache import CachedList, cached_list
@@ -10,22 +11,12 @@ from app.core.openapi import error_responses
 from app.core.pagination import ListQuery, list_query
 from app.core.routing import PrefixedRouter
 from app.core.schemas import Id
-from app.modules.users.models import User
-from app.modules.users.schemas import (
-    UserCreate,
-    UserFilters,
-    UserRead,
-    UserReplace,
-    UserSearchFilters,
-    UserStats,
-    UserUpdate,
-)
+from app.modules.users.schemas import UserCreate, UserFilters, UserReplace, UserSearchFilters, UserStats, UserUpdate
 from app.modules.users.service import UserService
 
 router = PrefixedRouter(prefix="/users", tags=["users"])
 WRITE_ERRORS = error_responses(409)  # besides those every write can give: the email is taken
 
-SORTABLE = ("id", "email", "name", "surname", "created_at", "updated_at")
 users_query = list_query(UserFilters, sortable=SORTABLE)
 Query = Annotated[ListQuery[UserFilters], Depends(users_query)]
 search_query = list_query(UserSearchFilters, sortable=SORTABLE)

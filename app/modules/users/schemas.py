@@ -1,11 +1,7 @@
-from typing import Annotated
-
 from pydantic import BaseModel, Field
 
-from app.core.schemas import Email, PatchSchema, RequestSchema, ResourceRead, UTCDatetime
-
-Name = Annotated[str, Field(min_length=1, max_length=100)]
-Password = Annotated[str, Field(min_length=8, max_length=128)]
+from app.auth.accounts import Name, Password
+from app.core.schemas import Email, PatchSchema, RequestSchema, UTCDatetime
 
 
 class UserReplace(RequestSchema):
@@ -31,14 +27,6 @@ class UserUpdate(PatchSchema):
     password: Password | None = None
     is_active: bool | None = None
     is_superuser: bool | None = None
-
-
-class UserRead(ResourceRead):
-    email: str
-    name: str
-    surname: str | None
-    is_active: bool
-    is_superuser: bool
 
 
 class UserFilters(BaseModel):

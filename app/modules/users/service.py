@@ -4,6 +4,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_
 from sqlmodel import col
 
+from app.auth.accounts import AccountService, User
 from app.auth.api_keys.repository import ApiKeyRepository
 from app.auth.passwords import hash_password
 from app.auth.rbac import repository as rbac_repository
@@ -13,9 +14,6 @@ from app.core.errors import Conflict, Forbidden
 from app.core.models import utcnow
 from app.core.pagination import Page, Pagination, SortField
 from app.core.repository import ilike_contains
-from app.core.service import CrudService
-from app.modules.users.models import User
-from app.modules.users.repository import UserRepository
 from app.modules.users.schemas import UserStats
 
 # Changing one of these on another user's account is taking it over: the delegation ceiling applies.
@@ -24,11 +22,7 @@ OWN_PASSWORD = "Change your own password with POST /auth/change-password (it ask
 LAST_SUPERUSER = "The last active superuser cannot be deleted, deactivated or demoted"
 
 
-class UserService(CrudService[User]):
-    repository_class = UserRepository
-    resource_name = "User"
-    repository: UserRepository
-    unique_fields = ("email",)
+class UserService(AccountService):
     # Set by the write that takes an active superuser away; checked once that write is flushed.
     _removes_superuser = False
 

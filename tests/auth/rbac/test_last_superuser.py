@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from app.modules.users.models import User
+from app.auth.accounts import User
 from tests.identities import client_for, create_identity
 
 LAST = "The last active superuser cannot be deleted, deactivated or demoted"
