@@ -3,7 +3,7 @@
 import json
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
@@ -23,10 +23,9 @@ from app.auth.schemas import (
 from app.auth.service import AuthService
 from app.core.deps import SessionDep, SettingsDep
 from app.core.openapi import error_responses
-from app.core.routing import PrefixedRouter
 from app.modules.users.service import UserService
 
-router = PrefixedRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 async def get_auth_service(session: SessionDep, settings: SettingsDep) -> AuthService:
