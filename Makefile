@@ -41,10 +41,11 @@ test: $(STAMP) ## ruff, format check, mypy strict, then pytest (SQLite, plus ser
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff, mypy and hadolint only
+lint: $(STAMP) ## ruff, mypy, the import rules and hadolint only
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/hadolint Dockerfile
 
 format: $(STAMP) ## Apply ruff's fixes and formatting

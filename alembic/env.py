@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 
 import app.models  # noqa: F401 - registers every table on SQLModel.metadata
 from alembic import context
+from app.audit import install_audit_hooks
 from app.core.config import get_settings
 from app.core.database import create_engine
 from app.core.locks import lock_for_transaction
@@ -17,6 +18,8 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = SQLModel.metadata
+# A data migration written with the ORM is audited like any write; bulk statements pass (`audit_exempt`).
+install_audit_hooks()
 
 
 def database_url() -> str:

@@ -14,7 +14,8 @@ from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from alembic import command
-from app.audit.cli import audit_cli
+from app.audit import install_audit_hooks
+from app.audit.archive.cli import audit_cli
 from app.cli_errors import Options
 from app.core.config import get_settings
 from app.core.database import transaction
@@ -50,6 +51,8 @@ def options(debug: bool = typer.Option(False, "--debug", help="Show the full tra
     # Settings are checked before any command runs: a bad one is one line and exit 1.
     Options.debug = debug
     get_settings()
+    # Before any command opens a session: no write to an audited table goes around the trail.
+    install_audit_hooks()
 
 
 def where(url: str | None) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 import redis.asyncio as redis
 import structlog
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 from redis.asyncio.retry import Retry
@@ -15,9 +15,11 @@ from redis.backoff import NoBackoff
 
 from app.admin.routers import console_files
 from app.admin.routers import router as admin_router
+from app.audit import install_audit_hooks
 from app.audit import routers as audit_routers
 from app.audit.access_log import AccessLogWriter
-from app.audit.middleware import AuditMiddleware, parse_trusted_proxies
+from app.audit.history_routes import with_record_history
+from app.audit.middleware import AuditMiddleware
 from app.auth.api_keys.openapi import document_api_keys
 from app.auth.api_keys.routers import router as api_keys_router
 from app.auth.api_keys.usage import KeyUsageRecorder
@@ -36,16 +38,41 @@ from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.openapi import document_errors
 from app.core.outbox import OutboxSignal
+from app.core.proxies import parse_trusted_proxies
 from app.core.redis_cache import RedisBypass, RedisEntries, RedisGenerations
 from app.core.relay import build_relay, running
 from app.core.routing import TrailingSlashMiddleware
 from app.core.runtime import tune_garbage_collector
 from app.core.security_headers import SecurityHeadersMiddleware
+from app.core.service import CrudService
 from app.core.tracing import fastapi_telemetry, instrument_redis
+from app.modules.customers.routers import router as customers_router
+from app.modules.customers.service import CustomerService
+from app.modules.posts.routers import router as posts_router
+from app.modules.posts.service import PostService
+from app.modules.products.routers import router as products_router
+from app.modules.products.service import ProductService
 from app.modules.registry import DOMAIN_MODULES
+from app.modules.tasks.routers import router as tasks_router
+from app.modules.tasks.service import TaskService
+from app.modules.users.routers import router as users_router
+from app.modules.users.service import UserService
 
 VERSION = "1.0.0"
 logger = structlog.get_logger(__name__)
+
+# Each domain module of app/modules/registry.py: its router, and the service its history routes use.
+_DOMAIN: dict[str, tuple[APIRouter, type[CrudService[Any]]]] = {
+    "users": (users_router, UserService),
+    "posts": (posts_router, PostService),
+    "products": (products_router, ProductService),
+    "tasks": (tasks_router, TaskService),
+    "customers": (customers_router, CustomerService),
+}
+if set(_DOMAIN) != set(DOMAIN_MODULES):
+    raise RuntimeError(f"app/main.py serves {sorted(_DOMAIN)}; app/modules/registry.py names {sorted(DOMAIN_MODULES)}")
+# In the registry's order, history routes (history, versions, revert, restore) included.
+DOMAIN_ROUTERS: dict[str, APIRouter] = {name: with_record_history(name, *_DOMAIN[name]) for name in DOMAIN_MODULES}
 
 
 @asynccontextmanager
@@ -95,6 +122,7 @@ async def standalone_sessions(settings: Settings) -> AsyncIterator[SessionFactor
 
     On PostgreSQL without Redis nothing reaches them: their lists catch up within CACHE_TTL_SECONDS.
     """
+    install_audit_hooks()
     engine = create_engine(settings)
     client = connect_redis(settings)
     generations, _ = build_caches(settings, client)
@@ -137,6 +165,7 @@ def connect_redis(settings: Settings) -> redis.Redis | None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
+    install_audit_hooks()
     app = FastAPIOffline(
         title="Enterprise API",
         version=VERSION,
@@ -155,24 +184,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.trusted_proxies = parse_trusted_proxies(settings.TRUSTED_PROXIES)
     app.state.api_key_usage = KeyUsageRecorder()
     register_error_handlers(app)
+    add_middleware(app, settings)
+    include_routers(app, settings)
+    return app
+
+
+def add_middleware(app: FastAPI, settings: Settings) -> None:
+    """Each one added wraps those before it: the last added is the outermost."""
     if settings.CORS_ORIGINS:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.CORS_ORIGINS,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=[
-                "X-Request-Id",
-                "X-Trace-Id",
-                "X-Total-Count",
-                "X-Total-Count-Exact",
-                "Link",
-                "ETag",
-                "Location",
-                "X-Cache",
-                "X-History-Complete",
-                "traceparent",
-            ],
+            expose_headers=EXPOSED_HEADERS,
         )
     # Added first, so innermost: the access log records the path as it was sent.
     app.add_middleware(TrailingSlashMiddleware)
@@ -182,18 +207,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost of all: every response gets the security headers, the error responses above too.
     app.add_middleware(SecurityHeadersMiddleware, hsts_seconds=settings.HSTS_SECONDS)
 
+
+# The response headers a cross-origin page may read.
+EXPOSED_HEADERS = [
+    "X-Request-Id",
+    "X-Trace-Id",
+    "X-Total-Count",
+    "X-Total-Count-Exact",
+    "Link",
+    "ETag",
+    "Location",
+    "X-Cache",
+    "X-History-Complete",
+    "traceparent",
+]
+
+
+def include_routers(app: FastAPI, settings: Settings) -> None:
     # The domain modules carry the traffic, and routes are matched in the order they were
     # included: theirs come first. Each is a PrefixedRouter, which declines a path outside
     # its prefix before FastAPI tries its routes one by one. No two routers share a path,
     # so the order changes only how soon a request finds its route.
-    for router in (*DOMAIN_MODULES.values(), auth_router, api_keys_router, rbac_router, audit_routers.router):
+    for router in (*DOMAIN_ROUTERS.values(), auth_router, api_keys_router, rbac_router, audit_routers.router):
         app.include_router(router, prefix=settings.API_PREFIX)
     app.include_router(health.router)
     app.include_router(landing.router)
     app.include_router(docs.router)
     app.include_router(admin_router, prefix=settings.API_PREFIX)
     app.mount(f"{settings.API_PREFIX}/admin/static", console_files, name="admin")
-    return app
 
 
 def __getattr__(name: str) -> Any:
@@ -228,5 +269,5 @@ def openapi_with_errors(app: FastAPI) -> dict[str, Any]:
 
 def openapi_tags() -> list[dict[str, Any]]:
     """The order of the sections in /docs: sign-in and permissions, the modules, audit, health."""
-    modules = [str(tag) for router in DOMAIN_MODULES.values() for tag in router.tags]
+    modules = [str(tag) for router in DOMAIN_ROUTERS.values() for tag in router.tags]
     return [{"name": name} for name in ("auth", "rbac", *modules, "audit", "health")]

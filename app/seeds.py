@@ -8,6 +8,7 @@ from app.auth.rbac.repository import RoleRepository
 from app.auth.rbac.service import RoleService
 from app.core.config import Settings
 from app.core.locks import held
+from app.main import standalone_sessions
 from app.modules.registry import DOMAIN_MODULES
 from app.modules.users.repository import UserRepository
 from app.modules.users.schemas import UserCreate
@@ -34,8 +35,6 @@ async def run_seed(settings: Settings) -> list[str]:
 
     Processes that seed at once (replicas on start) take turns, so each finds the others' rows.
     """
-    from app.main import standalone_sessions
-
     async with held(settings, "seed"), standalone_sessions(settings) as sessions, sessions() as session:
         return [*await ensure_roles(session), *await ensure_superuser(session, settings)]
 

@@ -28,7 +28,7 @@ if __name__ == "__main__":
     sys.path.insert(0, str(PROJECT_ROOT))
     import typer.main
 
-    from app.audit.cli import audit_cli
+    from app.audit.archive.cli import audit_cli
 
     archive = typer.main.get_group(audit_cli).commands["archive"]
     archive(args, prog_name=Path(__file__).name)

@@ -1,12 +1,16 @@
 """The audit trail: change data capture, access log, audit API and cold storage.
 
-Importing this package installs the capture hooks and the bypass guard on every Session
-and Engine of the process. Tables opt in with `@auditable` from `app.audit.registry`, an
-import of this package: so an audited table can never exist without its hooks, in the
-API, the CLI, the seeds and the tests alike.
+Importing this package changes nothing: `install_audit_hooks()` puts the capture hooks and
+the bypass guard on every Session and Engine of the process. Every entry point that can
+write an audited table calls it before it opens a session: `create_app` (the API),
+`standalone_sessions` (the CLI and the seeds), alembic/env.py (migrations) and the tests.
+Tables opt in with `@auditable` from `app.core.auditable`.
 """
 
 from app.audit import capture, guard
 
-capture.install()
-guard.install()
+
+def install_audit_hooks() -> None:
+    """Record every ORM write of an audited table and refuse bulk ones (idempotent)."""
+    capture.install()
+    guard.install()

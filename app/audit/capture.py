@@ -15,8 +15,8 @@ from sqlalchemy.orm import InstanceState, Mapper, Session, UOWTransaction
 
 from app.audit.business_log import BusinessEvent, publish_business_events
 from app.audit.models import AuditChange
-from app.audit.registry import MASK, AuditPolicy, policy_for
 from app.audit.values import json_safe
+from app.core.auditable import MASK, AuditPolicy, policy_for
 from app.core.context import current_actor_id, current_api_key_id, current_change_reason, current_request_id
 from app.core.models import utcnow
 

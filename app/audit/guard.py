@@ -9,15 +9,24 @@ Alembic migrations are exempt (they are schema work, reviewed as code): their co
 carries the execution option `audit_exempt`. Raw SQL text is not inspected.
 """
 
+from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import Delete, Insert, Update, event, inspect
+from sqlalchemy import Delete, Insert, Update, event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import Mapper, ORMExecuteState, Session
 
-from app.audit.registry import audited_class_for_table
+from app.core.auditable import audited_class_for_table
 
 EXEMPT_OPTION = "audit_exempt"
+
+# True while a flush writes rows: from the unit of work's first row event (before_insert,
+# before_update, before_delete; each comes right before its row's statement) to the flush's
+# end, success (after_flush) or failure (the rollback it then does). A statement on an
+# audited table inside that window is the flush's own, which the capture hooks record.
+# A flush runs synchronously within its task, so another task never sees this task's flag.
+_flush_writing: ContextVar[bool] = ContextVar("audit_flush_writing", default=False)
+_ROW_EVENTS = ("before_insert", "before_update", "before_delete")
 
 
 class AuditBypassError(RuntimeError):
@@ -26,10 +35,24 @@ class AuditBypassError(RuntimeError):
 
 def install() -> None:
     """Guard every Session and every Engine of the process (idempotent)."""
-    if not event.contains(Session, "do_orm_execute", _refuse_session_bulk_write):
-        event.listen(Session, "do_orm_execute", _refuse_session_bulk_write)
-    if not event.contains(Engine, "before_execute", _refuse_connection_write):
-        event.listen(Engine, "before_execute", _refuse_connection_write)
+    listeners: list[tuple[Any, str, Any]] = [
+        *((Mapper, name, _flush_writes) for name in _ROW_EVENTS),
+        (Session, "after_flush", _flush_ended),
+        (Session, "after_soft_rollback", _flush_ended),
+        (Session, "do_orm_execute", _refuse_session_bulk_write),
+        (Engine, "before_execute", _refuse_connection_write),
+    ]
+    for target, name, listener in listeners:
+        if not event.contains(target, name, listener):
+            event.listen(target, name, listener)
+
+
+def _flush_writes(_mapper: Mapper[Any], _connection: Connection, _target: object) -> None:
+    _flush_writing.set(True)
+
+
+def _flush_ended(_session: Session, *_args: object) -> None:
+    _flush_writing.set(False)
 
 
 def _refuse_session_bulk_write(state: ORMExecuteState) -> None:
@@ -42,13 +65,7 @@ def _refuse_connection_write(
 ) -> None:
     if not isinstance(statement, Insert | Update | Delete) or execution_options.get(EXEMPT_OPTION):
         return
-    audited = audited_class_for_table(getattr(statement.table, "name", ""))
-    # The unit of work runs its own statements with the mapper's compiled-statement cache;
-    # nothing else in SQLAlchemy passes that object, so it identifies the flush.
-    if (
-        audited is not None
-        and execution_options.get("compiled_cache") is not inspect(audited).base_mapper._compiled_cache
-    ):
+    if not _flush_writing.get():
         _refuse_if_audited(statement, via="Connection.execute()")
 
 

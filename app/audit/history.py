@@ -14,9 +14,9 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from app.audit.models import AuditChange
-from app.audit.registry import MASK, policy_for
 from app.audit.repository import AuditChangeRepository
 from app.audit.values import json_safe
+from app.core.auditable import MASK, policy_for
 from app.core.context import change_reason
 from app.core.errors import Conflict, NotFound
 from app.core.models import continuing_version

@@ -7,7 +7,6 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from app.audit.middleware import client_ip
 from app.auth.dependencies import CurrentPrincipal, SessionClaims
 from app.auth.rbac.catalogue import ACTIONS, all_modules, permission
 from app.auth.rbac.service import RoleService
@@ -23,6 +22,7 @@ from app.auth.schemas import (
 from app.auth.service import AuthService
 from app.core.deps import SessionDep, SettingsDep
 from app.core.openapi import error_responses
+from app.core.proxies import client_ip
 from app.modules.users.service import UserService
 
 router = APIRouter(prefix="/auth", tags=["auth"])

@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     OTEL_TRACES_EXPORTER: Literal["otlp", "console", "none"] = "none"
     OTEL_SERVICE_NAME: str = "enterprise-api"
     OTEL_EXPORTER_OTLP_ENDPOINT: str | None = None
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: str | None = None  # the traces URL itself; wins over the base above
     OTEL_TRACES_SAMPLER: Literal[
         "always_on",
         "always_off",

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.core.config import Settings
+from app.core.sqlite_driver import connector
 from app.core.tracing import instrument_engine
 
 logger = structlog.get_logger(__name__)
@@ -83,7 +84,12 @@ def _new_engine(settings: Settings, database_url: str | None) -> AsyncEngine:
     if url.drivername.startswith("sqlite"):
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True, pool_reset_on_return=None)
+        engine = create_async_engine(
+            url,
+            async_creator=connector(url.database or ":memory:", timeout=30),
+            hide_parameters=True,
+            pool_reset_on_return=None,
+        )
         event.listen(engine.sync_engine, "connect", _enable_sqlite_pragmas)
         return engine
     return create_async_engine(

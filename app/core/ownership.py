@@ -1,7 +1,8 @@
 """Ownership scopes: a role may grant a write on rows with an owner to their owner only.
 
-A service whose rows have an owner declares it once (`owned_by = OwnedBy("posts", "user_id")`);
-from then on a role may grant `create:own`, `update:own` and `delete:own` on that module,
+A module whose rows have an owner declares it once, in app/modules/registry.py
+(`OwnedBy("posts", "user_id")`), and its service holds writes to it (`owned_by`);
+a role may then grant `create:own`, `update:own` and `delete:own` on that module,
 and every write through the service is checked here (`ensure_owner_scope`), so a write
 path added later cannot skip the rule. An unscoped action implies its `:own`; reading is
 never scoped.
@@ -15,7 +16,6 @@ from app.core.errors import Forbidden
 
 OWN: Final = "own"
 SCOPED_ACTIONS: Final = ("create", "update", "delete")
-_OWNER_COLUMNS: dict[str, str] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,15 +35,6 @@ class Holder(Protocol):
 
     @property
     def permissions(self) -> frozenset[str]: ...
-
-
-def register_owner(owned: OwnedBy) -> None:
-    _OWNER_COLUMNS[owned.module] = owned.column
-
-
-def owner_column(module: str) -> str | None:
-    """The column naming a row's owner in `module`, or None when its rows have no owner."""
-    return _OWNER_COLUMNS.get(module)
 
 
 def scoped(permission: str) -> str:

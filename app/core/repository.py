@@ -48,11 +48,19 @@ class UniqueViolation(Conflict):
         self.column = column
 
 
-def integrity_error_to_domain(exc: IntegrityError, table: Table | None = None) -> Conflict | BadRequest:
-    """Map a constraint the database enforced to the error the client should see."""
+def integrity_error_to_domain(
+    exc: IntegrityError, table: Table | None = None, *, deleting: bool = False
+) -> Conflict | BadRequest:
+    """Map a constraint the database enforced to the error the client should see.
+
+    A foreign key refusing a write names a row that does not exist (400); refusing a
+    delete, it means other rows still point at this one (409).
+    """
     text = str(exc.orig).lower()
     sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
     if sqlstate == "23503" or "foreign key" in text:
+        if deleting:
+            return Conflict("The resource is still referenced by other resources")
         return BadRequest("A referenced resource does not exist")
     return UniqueViolation(_violated_column(text, table) if table is not None else None)
 
@@ -149,7 +157,7 @@ class BaseRepository(SessionBound, Generic[ModelT]):
 
     async def delete(self, instance: ModelT) -> None:
         await self.session.delete(instance)
-        await self._flush()
+        await self._flush(deleting=True)
 
     async def delete_each(self, *filters: ColumnElement[bool]) -> int:
         """Delete the matching rows through the ORM, one object at a time, so ORM hooks see every delete.
@@ -185,11 +193,11 @@ class BaseRepository(SessionBound, Generic[ModelT]):
         """The expression `sort=name` orders by; a repository overrides it for computed orders."""
         return getattr(self.model, name)
 
-    async def _flush(self) -> None:
+    async def _flush(self, *, deleting: bool = False) -> None:
         try:
             await self.session.flush()
         except IntegrityError as exc:
-            raise integrity_error_to_domain(exc, self.model.__table__) from exc
+            raise integrity_error_to_domain(exc, self.model.__table__, deleting=deleting) from exc
         except StaleDataError as exc:
             raise PreconditionFailed() from exc
 

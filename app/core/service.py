@@ -1,7 +1,7 @@
 """The generic service: CRUD with versioned writes, each call one transaction.
 
 A module's service subclasses it, names its repository, declares its unique fields
-and the rows its foreign keys point at, and overrides the hooks (`check_write`,
+and the rows its foreign keys point at (`Reference`), and overrides the hooks (`check_write`,
 `after_update`, `before_delete`, `after_delete`) with its own business rules. Every write
 also queues its event (`<event_name>.created|updated|deleted`) in the same transaction.
 A service whose rows have an owner names its column in `owned_by`: every write is then
@@ -10,7 +10,7 @@ held to the caller's ownership scope (app/core/ownership.py).
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +21,7 @@ from app.core.errors import BadRequest, Conflict, NotFound, PreconditionFailed
 from app.core.events import event_data
 from app.core.models import VersionedTable
 from app.core.outbox import add_event
-from app.core.ownership import Holder, OwnedBy, ensure_owner_scope, register_owner
+from app.core.ownership import Holder, OwnedBy, ensure_owner_scope
 from app.core.pagination import Page, Pagination, SortField
 from app.core.repository import BaseRepository, Filters, UniqueViolation
 
@@ -37,6 +37,22 @@ _BLIND_WRITE_ATTEMPTS = 3
 Actor = Holder
 
 
+class Reference(NamedTuple):
+    """A foreign key of the service's table: `column` holds the id of a row of `target`'s table."""
+
+    column: str
+    target: type[BaseRepository[Any]]
+    # What deleting that row does to the rows pointing at it: "cascade" deletes them, "set null"
+    # clears the column; None leaves them, so the database's foreign key refuses the delete.
+    on_delete: Literal["cascade", "set null"] | None = None
+
+
+# Table -> the references pointing at it that say what its deletes do, each with the repository
+# of its own table; filled as the referencing services are defined (create_app loads them all).
+# So a table knows nothing of the modules that point at it, and they import it, not the reverse.
+_dependents: dict[type[Any], list[tuple[type[BaseRepository[Any]], Reference]]] = {}
+
+
 class CrudService(Generic[ModelT]):
     repository_class: ClassVar[type[BaseRepository[Any]]]
     resource_name: ClassVar[str] = "Resource"
@@ -44,9 +60,9 @@ class CrudService(Generic[ModelT]):
     # unique index is what finds the clash (no SELECT before the write: it would be a round
     # trip on every write, and a concurrent writer could pass it anyway).
     unique_fields: ClassVar[tuple[str, ...]] = ()
-    # (foreign-key column, repository of the table it points at): a missing row is a 400.
-    # The database's foreign key stays the guard against a concurrent delete.
-    references: ClassVar[tuple[tuple[str, type[BaseRepository[Any]]], ...]] = ()
+    # Foreign keys: a write pointing at a missing row is a 400 (the database's foreign key stays
+    # the guard against a concurrent delete), and `on_delete` is applied when that row is deleted.
+    references: ClassVar[tuple[Reference, ...]] = ()
     # Event types are `<event_name>.<action>`; by default the resource name in lower case ("user").
     event_name: ClassVar[str | None] = None
     # The permission module and owner column of rows with an owner: roles may then grant
@@ -55,8 +71,9 @@ class CrudService(Generic[ModelT]):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if cls.__dict__.get("owned_by") is not None:
-            register_owner(cls.__dict__["owned_by"])
+        for reference in cls.__dict__.get("references", ()):
+            if reference.on_delete is not None:
+                _dependents.setdefault(reference.target.model, []).append((cls.repository_class, reference))
 
     def __init__(self, session: AsyncSession, actor: Actor | None = None) -> None:
         self.session = session
@@ -117,6 +134,7 @@ class CrudService(Generic[ModelT]):
             ensure_version(instance, expected_version)
             self._check_owner_scope("delete", instance, {})
             await self.before_delete(instance)
+            await self._apply_on_delete(instance)
             await self.emit("deleted", instance)  # the resource as it was, while it is still loaded
             await self.repository.delete(instance)
             await self.after_delete(instance)
@@ -148,6 +166,18 @@ class CrudService(Generic[ModelT]):
             owners.append(values[owned.column])
         ensure_owner_scope(self.actor, owned.module, action, owners)
 
+    async def _apply_on_delete(self, instance: ModelT) -> None:
+        """The rows pointing at `instance` follow their reference's `on_delete`, through the ORM, one row
+        at a time, so each change is audited (the audited tables have no ON DELETE actions that would
+        change rows behind the hooks' back)."""
+        for repository_class, reference in _dependents.get(self.repository.model, ()):
+            repository = repository_class(self.session)
+            pointing_here = getattr(repository.model, reference.column) == instance.id
+            if reference.on_delete == "cascade":
+                await repository.delete_each(pointing_here)
+            else:
+                await repository.update_each({reference.column: None}, pointing_here)
+
     @contextmanager
     def _naming_unique_clashes(self, values: dict[str, Any]) -> Iterator[None]:
         """Turn the database's unique violation into a 409 that names the field and value."""
@@ -161,10 +191,10 @@ class CrudService(Generic[ModelT]):
             raise
 
     async def _check_references(self, values: dict[str, Any], current: ModelT | None) -> None:
-        for field, repository_class in self.references:
+        for field, target, _on_delete in self.references:
             value = _changed_value(values, field, current)
-            if value is not None and not await repository_class(self.session).exists(value):
-                raise BadRequest(f"{field}: {repository_class.model.__name__} {value} does not exist")
+            if value is not None and not await target(self.session).exists(value):
+                raise BadRequest(f"{field}: {target.model.__name__} {value} does not exist")
 
 
 def _changed_value(values: dict[str, Any], field: str, current: VersionedTable | None) -> Any:

@@ -68,9 +68,13 @@ def _exporter(settings: Settings) -> SpanExporter:
     # Imported here: the OTLP exporter pulls in protobuf and requests, which only a process exporting needs.
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
+    # As the OpenTelemetry specification orders them: the signal's own URL as given, else the
+    # base URL with /v1/traces, else the exporter's default (http://localhost:4318/v1/traces).
+    endpoint = settings.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
     base = settings.OTEL_EXPORTER_OTLP_ENDPOINT
-    # Unset: the exporter reads OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT itself (default http://localhost:4318).
-    return OTLPSpanExporter(endpoint=f"{base.rstrip('/')}/v1/traces" if base else None)
+    if not endpoint and base:
+        endpoint = f"{base.rstrip('/')}/v1/traces"
+    return OTLPSpanExporter(endpoint=endpoint or None)
 
 
 def fastapi_telemetry(settings: Settings) -> TelemetryConfig:

@@ -8,8 +8,8 @@ import pytest
 from fastapi import FastAPI
 
 from app.audit.access_log import AccessLogWriter
-from app.audit.middleware import client_ip, parse_trusted_proxies
 from app.core.config import Settings
+from app.core.proxies import client_ip, parse_trusted_proxies
 from app.main import create_app
 from tests.audit.helpers import access_rows
 

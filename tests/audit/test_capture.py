@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditChange
-from app.audit.registry import MASK, policy_for
+from app.core.auditable import MASK, policy_for
 from app.core.database import transaction
 from app.modules.users.models import User
 from app.modules.users.repository import UserRepository

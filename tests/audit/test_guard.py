@@ -1,17 +1,20 @@
 """No write path may go around the capture hooks: bulk statements on audited tables fail."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import delete, insert, inspect, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
 from app.audit.guard import AuditBypassError
 from app.audit.models import AuditChange
-from app.audit.registry import audited_classes, policy_for
+from app.core.auditable import audited_classes, policy_for
 from app.modules.users.models import User
 from tests.audit.helpers import change_rows
 from tests.factories import create_user
@@ -58,6 +61,47 @@ async def test_statement_on_a_raw_connection_is_refused(app: FastAPI, client: ht
             await connection.execute(delete(User).where(col(User.id) == user["id"]))
 
     assert (await client.get(f"/users/{user['id']}")).status_code == 200
+
+
+async def test_after_a_flush_the_session_connection_is_guarded_again(
+    session: AsyncSession, client: httpx.AsyncClient
+) -> None:
+    """The flush's own statements pass; once it has ended, succeeded or failed, nothing else does."""
+    taken = await create_user(client)
+    session.add(User(email="flushed@example.com", name="Flushed"))
+    await session.flush()
+    connection = await session.connection()
+    with pytest.raises(AuditBypassError, match="Connection"):
+        await connection.execute(update(User.__table__).values(name="bulk"))  # type: ignore[attr-defined]  # SQLModel maps __table__ at runtime
+    await session.rollback()
+
+    session.add(User(email=taken["email"], name="Clash"))
+    with pytest.raises(IntegrityError):
+        await session.flush()  # fails after writing starts: its rollback ends the flush
+    await session.rollback()
+    connection = await session.connection()
+    with pytest.raises(AuditBypassError, match="Connection"):
+        await connection.execute(update(User.__table__).values(name="bulk"))  # type: ignore[attr-defined]  # SQLModel maps __table__ at runtime
+    await session.rollback()
+
+
+def test_importing_the_audit_package_installs_no_hook() -> None:
+    """The hooks are installed by `install_audit_hooks()` at each entry point, not as a side effect."""
+    script = """
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+import app.audit, app.models
+from app.audit import capture, guard
+hooks = lambda: [event.contains(Session, "after_flush", capture._record_changes),
+                 event.contains(Engine, "before_execute", guard._refuse_connection_write)]
+assert hooks() == [False, False], hooks()
+app.audit.install_audit_hooks()
+app.audit.install_audit_hooks()
+assert hooks() == [True, True], hooks()
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
 
 
 async def test_tables_that_are_not_audited_accept_bulk_statements(session: AsyncSession) -> None:

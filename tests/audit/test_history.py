@@ -14,7 +14,7 @@ from sqlmodel import col
 
 from app.audit.archive.archiver import archive
 from app.audit.models import AuditChange
-from app.audit.registry import MASK
+from app.core.auditable import MASK
 from app.core.database import transaction
 from app.core.models import utcnow
 from app.modules.registry import DOMAIN_MODULES

@@ -5,8 +5,8 @@ from decimal import Decimal
 import httpx
 from fastapi import FastAPI
 
-from app.audit.registry import AuditPolicy
 from app.audit.values import json_safe
+from app.core.auditable import AuditPolicy
 from tests.audit.helpers import change_rows
 
 

@@ -1,14 +1,16 @@
-"""The scope model: one declaration gives a module's rows an owner; the check reads it."""
+"""The scope model: one declaration gives a module's rows an owner; the catalogue and the check read it."""
 
 from dataclasses import dataclass
 
 import pytest
 
+from app.auth.rbac.catalogue import scopes
 from app.core.errors import Forbidden
-from app.core.ownership import OwnedBy, ensure_owner_scope, holds, owner_column
-from app.core.service import CrudService
-from app.modules.products.models import Product
-from app.modules.products.repository import ProductRepository
+from app.core.ownership import ensure_owner_scope, holds
+from app.modules.posts.service import PostService
+from app.modules.products.service import ProductService
+from app.modules.registry import OWNED_BY
+from app.modules.tasks.service import TaskService
 
 
 @dataclass(frozen=True)
@@ -18,13 +20,14 @@ class Caller:
     is_superuser: bool = False
 
 
-def test_a_service_declaring_an_owner_registers_its_module() -> None:
-    class GadgetService(CrudService[Product]):
-        repository_class = ProductRepository
-        owned_by = OwnedBy("gadgets-under-test", "maker_id")
-
-    assert owner_column("gadgets-under-test") == "maker_id"
-    assert owner_column("products") is None
+def test_the_registry_declares_the_owners_the_services_hold_writes_to() -> None:
+    assert {module: owned.column for module, owned in OWNED_BY.items()} == {"posts": "user_id", "tasks": "assignee_id"}
+    assert (PostService.owned_by, TaskService.owned_by, ProductService.owned_by) == (
+        OWNED_BY["posts"],
+        OWNED_BY["tasks"],
+        None,
+    )
+    assert (scopes("posts"), scopes("tasks"), scopes("products")) == (["own"], ["own"], [])
 
 
 def test_an_unscoped_permission_covers_its_own() -> None:

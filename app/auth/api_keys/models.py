@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
-from app.audit.registry import auditable
+from app.core.auditable import auditable
 from app.core.models import UTCDateTime, utcnow
 
 

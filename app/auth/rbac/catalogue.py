@@ -2,7 +2,8 @@
 
 from typing import Final
 
-from app.core.ownership import OWN, SCOPED_ACTIONS, holds, owner_column
+from app.core.ownership import OWN, SCOPED_ACTIONS, holds
+from app.modules.registry import DOMAIN_MODULES, OWNED_BY
 
 ACTIONS: Final = ("read", "create", "update", "delete")
 # Modules of the platform itself; domain modules come from app.modules.registry.
@@ -10,10 +11,6 @@ PLATFORM_MODULES: Final = ("roles", "audit")
 
 
 def all_modules() -> tuple[str, ...]:
-    # Imported here, not at module level: the domain routers import this package's
-    # `require`, so the registry can only be read once they are all loaded.
-    from app.modules.registry import DOMAIN_MODULES
-
     return (*DOMAIN_MODULES, *PLATFORM_MODULES)
 
 
@@ -23,8 +20,7 @@ def permission(module: str, action: str) -> str:
 
 def scopes(module: str) -> list[str]:
     """The scopes a role may grant writes on `module` with: ["own"] where its rows have an owner."""
-    all_modules()  # the services declaring owners are loaded with the registry
-    return [OWN] if owner_column(module) is not None else []
+    return [OWN] if module in OWNED_BY else []
 
 
 def grantable_actions(module: str) -> list[str]:

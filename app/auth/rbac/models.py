@@ -1,7 +1,7 @@
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.audit.registry import auditable
+from app.core.auditable import auditable
 from app.core.models import VersionedTable
 
 

@@ -1,7 +1,7 @@
 from sqlalchemy import Index, Text
 from sqlmodel import Field
 
-from app.audit.registry import auditable
+from app.core.auditable import auditable
 from app.core.models import VersionedTable
 
 

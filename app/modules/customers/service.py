@@ -6,7 +6,6 @@ from app.core.service import CrudService
 from app.modules.customers.models import Customer
 from app.modules.customers.repository import CustomerRepository
 from app.modules.customers.schemas import CustomerFilters
-from app.modules.tasks import repository as tasks_repository
 
 
 class CustomerService(CrudService[Customer]):
@@ -22,8 +21,3 @@ class CustomerService(CrudService[Customer]):
         if filters.company:
             conditions.append(ilike_contains(Customer.company, filters.company))
         return await self.list(pagination, sort, conditions)
-
-    async def before_delete(self, instance: Customer) -> None:
-        # Through the ORM, task by task, so each change is audited.
-        assert instance.id is not None
-        await tasks_repository.TaskRepository(self.session).detach_customer(instance.id)

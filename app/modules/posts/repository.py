@@ -24,6 +24,3 @@ class PostRepository(BaseRepository[Post]):
             return page
         total = await self.session.scalar(select(func.count(func.distinct(col(Post.user_id)))))
         return Page(rows, int(total or 0))
-
-    async def delete_by_user(self, user_id: int) -> int:
-        return await self.delete_each(col(Post.user_id) == user_id)

@@ -3,13 +3,13 @@ from typing import Any
 from sqlalchemy import or_
 
 from app.core.errors import BadRequest
-from app.core.ownership import OwnedBy
 from app.core.pagination import Page, Pagination, SortField
 from app.core.repository import equal_filters, ilike_contains
-from app.core.service import CrudService
+from app.core.service import CrudService, Reference
 from app.modules.posts.models import Post
 from app.modules.posts.repository import PostRepository
 from app.modules.posts.schemas import PostCount, PostFilters
+from app.modules.registry import OWNED_BY
 from app.modules.users import repository as users_repository
 
 
@@ -17,8 +17,9 @@ class PostService(CrudService[Post]):
     repository_class = PostRepository
     resource_name = "Post"
     repository: PostRepository
-    references = (("user_id", users_repository.UserRepository),)
-    owned_by = OwnedBy("posts", "user_id")
+    # A user's posts go with the user.
+    references = (Reference("user_id", users_repository.UserRepository, on_delete="cascade"),)
+    owned_by = OWNED_BY["posts"]
 
     async def create(self, values: dict[str, Any]) -> Post:
         if values.get("user_id") is None:

@@ -3,7 +3,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Index, Numeric, Text
 from sqlmodel import Field
 
-from app.audit.registry import auditable
+from app.core.auditable import auditable
 from app.core.models import VersionedTable
 
 

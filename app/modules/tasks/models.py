@@ -4,7 +4,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, Index, Text
 from sqlmodel import Field
 
-from app.audit.registry import auditable
+from app.core.auditable import auditable
 from app.core.models import VersionedTable
 
 

@@ -1,7 +1,6 @@
 from typing import Any
 
 from sqlalchemy import case
-from sqlmodel import col
 
 from app.core.repository import BaseRepository
 from app.modules.tasks.models import Task, TaskPriority, TaskStatus
@@ -17,9 +16,3 @@ class TaskRepository(BaseRepository[Task]):
         if name in _RANKED:
             return case({value: rank for rank, value in enumerate(_RANKED[name])}, value=getattr(Task, name))
         return super().sort_column(name)
-
-    async def unassign_user(self, user_id: int) -> int:
-        return await self.update_each({"assignee_id": None}, col(Task.assignee_id) == user_id)
-
-    async def detach_customer(self, customer_id: int) -> int:
-        return await self.update_each({"customer_id": None}, col(Task.customer_id) == customer_id)

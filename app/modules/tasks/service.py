@@ -1,11 +1,11 @@
 from sqlalchemy import or_
 from sqlmodel import col
 
-from app.core.ownership import OwnedBy
 from app.core.pagination import Page, Pagination, SortField
 from app.core.repository import equal_filters, ilike_contains
-from app.core.service import CrudService
+from app.core.service import CrudService, Reference
 from app.modules.customers import repository as customers_repository
+from app.modules.registry import OWNED_BY
 from app.modules.tasks.models import Task
 from app.modules.tasks.repository import TaskRepository
 from app.modules.tasks.schemas import TaskFilters
@@ -16,11 +16,12 @@ class TaskService(CrudService[Task]):
     repository_class = TaskRepository
     resource_name = "Task"
     repository: TaskRepository
+    # A task outlives its assignee and its customer: it is left unassigned, or without a customer.
     references = (
-        ("assignee_id", users_repository.UserRepository),
-        ("customer_id", customers_repository.CustomerRepository),
+        Reference("assignee_id", users_repository.UserRepository, on_delete="set null"),
+        Reference("customer_id", customers_repository.CustomerRepository, on_delete="set null"),
     )
-    owned_by = OwnedBy("tasks", "assignee_id")
+    owned_by = OWNED_BY["tasks"]
 
     async def search(self, pagination: Pagination, sort: list[SortField], filters: TaskFilters) -> Page[Task]:
         equal = ("status", "priority", "assignee_id", "customer_id")

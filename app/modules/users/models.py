@@ -1,6 +1,6 @@
 from sqlmodel import Field
 
-from app.audit.registry import auditable
+from app.core.auditable import auditable
 from app.core.models import VersionedTable
 
 

@@ -14,8 +14,6 @@ from app.core.models import utcnow
 from app.core.pagination import Page, Pagination, SortField
 from app.core.repository import ilike_contains
 from app.core.service import CrudService
-from app.modules.posts import repository as posts_repository
-from app.modules.tasks import repository as tasks_repository
 from app.modules.users.models import User
 from app.modules.users.repository import UserRepository
 from app.modules.users.schemas import UserStats
@@ -68,10 +66,9 @@ class UserService(CrudService[User]):
             await ensure_may_manage_user(self.session, self.actor, instance)
         await self._guard_superusers(instance, leaving=True)
         # Through the ORM, one row at a time, so each change is audited (the audited tables
-        # have no ON DELETE actions that would change rows behind the hooks' back).
+        # have no ON DELETE actions that would change rows behind the hooks' back). Posts and
+        # tasks follow their references' on_delete (CrudService).
         assert instance.id is not None
-        await posts_repository.PostRepository(self.session).delete_by_user(instance.id)
-        await tasks_repository.TaskRepository(self.session).unassign_user(instance.id)
         await rbac_repository.RoleRepository(self.session).set_user_roles(instance.id, set())
         await ApiKeyRepository(self.session).delete_of_user(instance.id)
 

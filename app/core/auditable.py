@@ -7,6 +7,9 @@ A table opts in where it is declared:
 
 Columns whose names say they hold a credential (app.core.secrets) are masked even when a
 table forgets to list them: a missed secret must not reach the trail.
+
+The declaration lives in core, beside the table base, so that any package's tables can opt
+in without importing app.audit; app.audit's hooks read it (`app.audit.install_audit_hooks`).
 """
 
 from collections.abc import Callable, Iterable

@@ -8,6 +8,7 @@ from typing import TypeVar
 
 import typer
 
+from app.audit import install_audit_hooks
 from app.audit.archive.archiver import DEFAULT_BATCH_SIZE, REPOSITORIES, archive
 from app.audit.archive.files import ArchiveError
 from app.audit.archive.restore import restore
@@ -32,6 +33,7 @@ def _directory(dest: Path | None) -> Path:
 
 def _run(work: Callable[[SessionFactory], Awaitable[ResultT]]) -> ResultT:
     async def with_database() -> ResultT:
+        install_audit_hooks()  # its sessions write only the audit tables, but no session goes unguarded
         engine = create_engine(get_settings())
         try:
             return await work(create_session_factory(engine))
