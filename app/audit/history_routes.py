@@ -6,9 +6,10 @@ its prefix, with the module's permissions. They answer with the shape of the mod
 """
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.routing import APIRoute
 
 from app.audit.history import RecordHistory
@@ -16,18 +17,21 @@ from app.audit.schemas import HistoryEntry, RevertRequest
 from app.auth.dependencies import require, service_for
 from app.core.http import IfMatch, with_etag
 from app.core.openapi import error_responses
-from app.core.pagination import ListQuery, NoFilters, list_query
+from app.core.pagination import ListQuery, Paged
 from app.core.schemas import Id
 from app.core.service import CrudService
 
-history_query = list_query(NoFilters)
-HistoryQuery = Annotated[ListQuery[NoFilters], Depends(history_query)]
 COMPLETE_HEADER = "X-History-Complete"
 
 
 def with_record_history(module: str, router: APIRouter, service_class: type[CrudService[Any]]) -> APIRouter:
     """`router` with the history routes of `module` added (permission module = `module`)."""
-    router.include_router(_history_router(module, service_class, _read_model(router)))
+    history = APIRouter()
+    name = service_class.resource_name.lower()
+    record_history = _record_history(service_class)
+    _add_reads(history, module, name, record_history)
+    _add_writes(history, module, name, record_history, _read_model(router))
+    router.include_router(history)
     return router
 
 
@@ -40,14 +44,20 @@ def _read_model(router: APIRouter) -> Any:
     raise ValueError(f"{router.prefix}: a module needs a GET {router.prefix}/{{id}} route for its history routes")
 
 
-def _history_router(module: str, service_class: type[CrudService[Any]], read_model: Any) -> APIRouter:
-    router = APIRouter()
-    build_service = service_for(service_class)
-    name = service_class.resource_name.lower()
+HistoryOf = Callable[[CrudService[Any]], Awaitable[RecordHistory]]
 
-    async def record_history(request: Request) -> RecordHistory:
-        return RecordHistory(await build_service(request))
 
+def _record_history(service_class: type[CrudService[Any]]) -> HistoryOf:
+    """The dependency: the history of `service_class`'s records, read through the request's service."""
+    Service = Annotated[CrudService[Any], Depends(service_for(service_class))]
+
+    async def record_history(service: Service) -> RecordHistory:
+        return RecordHistory(service)
+
+    return record_history
+
+
+def _add_reads(router: APIRouter, module: str, name: str, record_history: HistoryOf) -> None:
     History = Annotated[RecordHistory, Depends(record_history)]
     reading = [require(module, "read"), require("audit", "read")]
 
@@ -55,14 +65,13 @@ def _history_router(module: str, service_class: type[CrudService[Any]], read_mod
         "/{record_id}/history",
         response_model=list[HistoryEntry],
         dependencies=reading,
-        openapi_extra=history_query.openapi,
         description=f"Every recorded change of a {name}, newest first, also once it was deleted. "
         f"`{COMPLETE_HEADER}: false` when older changes were moved to cold storage.",
     )
-    async def history(record_id: Id, query: HistoryQuery, history: History) -> object:
+    async def history(record_id: Id, query: Annotated[ListQuery, Query()], history: History, paged: Paged) -> object:
         result = await history.history(record_id, query.pagination)
-        query.pagination.response.headers[COMPLETE_HEADER] = "true" if result.complete else "false"
-        return query.pagination.respond(result.page)
+        paged.response.headers[COMPLETE_HEADER] = "true" if result.complete else "false"
+        return paged.respond(query.pagination, result.page)
 
     @router.get(
         "/{record_id}/versions/{version}",
@@ -72,6 +81,10 @@ def _history_router(module: str, service_class: type[CrudService[Any]], read_mod
     )
     async def version(record_id: Id, version: Id, history: History) -> dict[str, Any]:
         return await history.version(record_id, version)
+
+
+def _add_writes(router: APIRouter, module: str, name: str, record_history: HistoryOf, read_model: Any) -> None:
+    History = Annotated[RecordHistory, Depends(record_history)]
 
     @router.post(
         "/{record_id}/revert",
@@ -100,5 +113,3 @@ def _history_router(module: str, service_class: type[CrudService[Any]], read_mod
         response.headers["Location"] = request.url.path.removesuffix("/").removesuffix("/restore")
         with_etag(response, record)
         return record
-
-    return router

@@ -1,15 +1,14 @@
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import APIRouter, Depends, Query
 
 from app.audit.schemas import AccessFilters, AccessLogRead, AuditChangeRead, ChangeFilters
 from app.audit.service import AuditService
 from app.auth.dependencies import require
 from app.core.deps import SessionDep
-from app.core.pagination import ListQuery, list_query
-from app.core.routing import PrefixedRouter
+from app.core.pagination import Paged, SortedListQuery, sort_field
 
-router = PrefixedRouter(prefix="/audit", tags=["audit"])
+router = APIRouter(prefix="/audit", tags=["audit"])
 
 
 async def get_audit_service(session: SessionDep) -> AuditService:
@@ -17,31 +16,30 @@ async def get_audit_service(session: SessionDep) -> AuditService:
 
 
 Service = Annotated[AuditService, Depends(get_audit_service)]
-# Newest first unless asked otherwise; `id` breaks ties between rows of the same instant.
-SORTABLE, NEWEST_FIRST = ("created_at", "id"), "-created_at,-id"
-changes_query = list_query(ChangeFilters, sortable=SORTABLE, default_sort=NEWEST_FIRST)
-ChangesQuery = Annotated[ListQuery[ChangeFilters], Depends(changes_query)]
-access_query = list_query(AccessFilters, sortable=SORTABLE, default_sort=NEWEST_FIRST)
-AccessQuery = Annotated[ListQuery[AccessFilters], Depends(access_query)]
 
 
-@router.get(
-    "/changes",
-    response_model=list[AuditChangeRead],
-    dependencies=[require("audit", "read")],
-    openapi_extra=changes_query.openapi,
-)
-async def list_changes(service: Service, query: ChangesQuery) -> object:
+class NewestFirst(SortedListQuery):
+    # Newest first unless asked otherwise; `id` breaks ties between rows of the same instant.
+    sortable = ("created_at", "id")
+    default_sort = "-created_at,-id"
+    sort: str | None = sort_field(sortable)
+
+
+class ChangeQuery(ChangeFilters, NewestFirst):
+    pass
+
+
+class AccessQuery(AccessFilters, NewestFirst):
+    pass
+
+
+@router.get("/changes", response_model=list[AuditChangeRead], dependencies=[require("audit", "read")])
+async def list_changes(service: Service, query: Annotated[ChangeQuery, Query()], paged: Paged) -> object:
     """Row changes (INSERT, UPDATE, DELETE) of audited tables, newest first."""
-    return query.pagination.respond(await service.list_changes(query.filters, query.pagination, query.sort))
+    return paged.respond(query.pagination, await service.list_changes(query, query.pagination, query.order))
 
 
-@router.get(
-    "/access",
-    response_model=list[AccessLogRead],
-    dependencies=[require("audit", "read")],
-    openapi_extra=access_query.openapi,
-)
-async def list_access(service: Service, query: AccessQuery) -> object:
+@router.get("/access", response_model=list[AccessLogRead], dependencies=[require("audit", "read")])
+async def list_access(service: Service, query: Annotated[AccessQuery, Query()], paged: Paged) -> object:
     """HTTP requests served (all but /health* and /metrics), newest first."""
-    return query.pagination.respond(await service.list_access(query.filters, query.pagination, query.sort))
+    return paged.respond(query.pagination, await service.list_access(query, query.pagination, query.order))

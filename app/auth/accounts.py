@@ -15,6 +15,7 @@ from sqlmodel import Field, col
 
 from app.core.auditable import auditable
 from app.core.models import VersionedTable
+from app.core.pagination import SortedListQuery, sort_field
 from app.core.repository import BaseRepository
 from app.core.schemas import ResourceRead
 from app.core.service import CrudService
@@ -44,8 +45,13 @@ class UserRead(ResourceRead):
     is_superuser: bool
 
 
-# What a list of accounts may be sorted by (`GET /users`, `GET /roles/{id}/users`).
-SORTABLE = ("id", "email", "name", "surname", "created_at", "updated_at")
+class UserSortedQuery(SortedListQuery):
+    """Users in any list of them (`GET /users`, a role's holders) sort by these."""
+
+    sortable = ("id", "email", "name", "surname", "created_at", "updated_at")
+    sort: str | None = sort_field(sortable)
+
+
 _ACTIVE_SUPERUSER = (col(User.is_superuser).is_(True), col(User.is_active).is_(True))
 
 

@@ -8,7 +8,6 @@ from typing import Annotated, Any, TypeVar
 import structlog
 from fastapi import Depends, Request, Security
 from fastapi.security import OAuth2PasswordBearer
-from fastapi.security.base import SecurityBase
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.api_keys.keys import hash_key, is_api_key
@@ -20,7 +19,7 @@ from app.auth.repository import AuthRepository
 from app.auth.tokens import AccessTokenDecoder, TokenClaims
 from app.core.context import actor_id_var, api_key_id_var
 from app.core.database import SessionFactory
-from app.core.deps import get_session
+from app.core.deps import SessionDep
 from app.core.errors import Forbidden, Unauthorized
 from app.core.models import utcnow
 from app.core.ownership import SCOPED_ACTIONS, scoped
@@ -58,19 +57,20 @@ class Principal:
 
 
 async def get_principal(request: Request, token: Annotated[str | None, Depends(bearer_scheme)]) -> Principal:
-    """Valid access token or API key, the user exists and is active; else 401."""
-    return await authenticate(request, token)
+    """Valid access token or API key, the user exists and is active; else 401.
+
+    FastAPI caches a dependency per request and per set of security scopes: a route's
+    `require(...)` and its service each resolve this one, so the caller verified by the
+    first is kept on the request for the second.
+    """
+    known: Principal | None = getattr(request.state, "principal", None)
+    if known is None:
+        known = request.state.principal = await authenticate(request, token)
+    return known
 
 
 async def authenticate(request: Request, token: str | None) -> Principal:
-    """The caller of this request, verified once and kept for the rest of it.
-
-    A plain function as well as a dependency: `require` and `service_for` call it directly,
-    since every dependency FastAPI resolves costs a request a share of its time.
-    """
-    known: Principal | None = getattr(request.state, "principal", None)
-    if known is not None:
-        return known
+    """The caller presenting `token` (or an `X-API-Key`), verified; bound to the request's log lines and audit rows."""
     credential = token or request.headers.get(API_KEY_HEADER)
     if not credential:
         raise Unauthorized()
@@ -89,9 +89,7 @@ async def authenticate(request: Request, token: str | None) -> Principal:
         structlog.contextvars.bind_contextvars(user_id=caller.user_id)
     else:
         structlog.contextvars.bind_contextvars(user_id=caller.user_id, api_key_id=caller.api_key_id)
-    principal = Principal(caller.user_id, caller.is_superuser, claims, caller.permissions, caller.api_key_id)
-    request.state.principal = principal
-    return principal
+    return Principal(caller.user_id, caller.is_superuser, claims, caller.permissions, caller.api_key_id)
 
 
 async def _verified(
@@ -154,30 +152,23 @@ SignedInPrincipal = Annotated[Principal, Depends(get_signed_in_principal)]
 SessionClaims = Annotated[TokenClaims, Depends(get_session_claims)]
 
 
-class PermissionChecker(SecurityBase):
-    """`Security(PermissionChecker(("products", "create")))`: 401 without a token, 403 without every grant.
-
-    It stands for the bearer scheme itself (same OpenAPI model and name) rather than
-    depending on `bearer_scheme`: FastAPI resolves one dependency per route instead of two.
-    """
+class PermissionCheck:
+    """The dependency `require` declares: the caller, if it holds every permission in `required`; else 403."""
 
     def __init__(self, *required: tuple[str, str]) -> None:
         for _, action in required:
             if action not in ACTIONS:
                 raise ValueError(f"unknown action {action!r}")
-        self.model = bearer_scheme.model
-        self.scheme_name = bearer_scheme.scheme_name
         self.required = required
 
-    async def __call__(self, request: Request) -> Principal:
-        principal = await authenticate(request, await bearer_scheme(request))
+    async def __call__(self, principal: CurrentPrincipal) -> Principal:
         for module, action in self.required:
             if not principal.can(module, action):
                 raise Forbidden(f"missing {permission(module, action)}")
         return principal
 
     def __repr__(self) -> str:
-        return f"PermissionChecker{self.required!r}"
+        return f"PermissionCheck{self.required!r}"
 
 
 def require(module: str, action: str, *also: tuple[str, str]) -> Any:
@@ -187,18 +178,13 @@ def require(module: str, action: str, *also: tuple[str, str]) -> Any:
     Declared as OAuth2 scopes (all required), so the OpenAPI schema shows each operation's permissions.
     """
     required = ((module, action), *also)
-    return Security(PermissionChecker(*required), scopes=[permission(*pair) for pair in required])
+    return Security(PermissionCheck(*required), scopes=[permission(*pair) for pair in required])
 
 
-def service_for(service_class: type[ServiceT]) -> Callable[[Request], Awaitable[ServiceT]]:
-    """A dependency building `service_class` for this request's session and caller.
+def service_for(service_class: type[ServiceT]) -> Callable[[AsyncSession, Principal], Awaitable[ServiceT]]:
+    """A dependency building `service_class` on the request's session, acting for its caller."""
 
-    The caller is the one `require` verified (routes with a service declare one), or is
-    verified here from the same bearer token. Both are called, not declared as
-    dependencies: FastAPI resolves each declared one on every request, even when cached.
-    """
-
-    async def build(request: Request) -> ServiceT:
-        return service_class(await get_session(request), await authenticate(request, await bearer_scheme(request)))
+    async def build(session: SessionDep, principal: CurrentPrincipal) -> ServiceT:
+        return service_class(session, principal)
 
     return build

@@ -2,21 +2,20 @@
 
 A route opts in with one dependency and one call:
 
-    UsersCache = Annotated[CachedList[UserService], Depends(cached_list(User, service_for(UserService)))]
+    ListCache = Annotated[CachedList, Depends(cached_list(User))]
 
-    async def list_users(query: UsersQuery, cache: UsersCache) -> object:
-        return await cache.respond(query, lambda service: service.list(query.pagination, query.sort))
+    async def list_users(query: UsersQuery, service: Service, cache: ListCache) -> object:
+        return await cache.respond(query, lambda: service.search(query.pagination, query.order, query))
 
 Lists are the same for every caller allowed to see them, so the key is the query alone,
-taken after the route's permission dependencies have passed. The service, and the
-request's session under it, are only built on a miss: a hit never opens a session.
+taken after the route's permission dependencies have passed. `load` runs on a miss only.
 """
 
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from functools import lru_cache
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from fastapi import Request, Response
 from pydantic import TypeAdapter
@@ -24,75 +23,60 @@ from sqlmodel import SQLModel
 
 from app.core.cache import ListCache
 from app.core.generations import watch
-from app.core.pagination import ListQuery, Page
+from app.core.pagination import ListQuery, Page, PageHeaders
 
-ServiceT = TypeVar("ServiceT")
 CACHED_HEADERS = ("X-Total-Count", "X-Total-Count-Exact", "Link")
 _WINDOW_PARAMS = frozenset({"skip", "limit", "page", "per_page", "sort"})
 _SET_HERE = frozenset({"content-length", "content-type", "x-cache", *(name.lower() for name in CACHED_HEADERS)})
 
 
-# Builds the route's service on the request's session (`service_for(XService)`).
-ServiceBuilder = Callable[[Request], Awaitable[ServiceT]]
-
-
-class CachedList(Generic[ServiceT]):
-    def __init__(
-        self,
-        cache: ListCache,
-        request: Request,
-        response: Response,
-        namespaces: Sequence[str],
-        build_service: ServiceBuilder[ServiceT],
-    ) -> None:
+class CachedList:
+    def __init__(self, cache: ListCache, request: Request, response: Response, namespaces: Sequence[str]) -> None:
         self.cache = cache
         self.request = request
         self.response = response
         self.namespaces = namespaces
-        self.build_service = build_service
 
-    async def respond(self, query: ListQuery[Any], load: Callable[[ServiceT], Awaitable[Page[Any]]]) -> Response:
-        """The cached response for this query, or the page `load(service)` returns, serialized and stored."""
+    async def respond(self, query: ListQuery, load: Callable[[], Awaitable[Page[Any]]]) -> Any:
+        """The stored response for this query; else the items of the page `load` returns, stored
+        as the route's `response_model` serializes them."""
         lookup = await self.cache.lookup(self.namespaces, self.query_digest(query))
         if lookup is not None and lookup.value is not None:
-            headers, body = _decode(lookup.value)
-            return self._response(headers, body, "HIT")
-        page = await load(await self.build_service(self.request))
-        pagination = query.pagination
-        items = pagination.respond(page)
-        adapter = _adapter(self._response_model())
-        body = adapter.dump_json(adapter.validate_python(items, from_attributes=True), by_alias=True)
-        headers = {
-            name: pagination.response.headers[name] for name in CACHED_HEADERS if name in pagination.response.headers
-        }
+            # A hit answers with the stored bytes as they are: that is what a response cache is for.
+            return self._hit(*_decode(lookup.value))
+        items = PageHeaders(self.request, self.response).respond(query.pagination, await load())
+        self.response.headers["X-Cache"] = "MISS"
         if lookup is not None:
+            adapter = _adapter(self._response_model())
+            body = adapter.dump_json(adapter.validate_python(items, from_attributes=True), by_alias=True)
+            headers = {name: self.response.headers[name] for name in CACHED_HEADERS if name in self.response.headers}
             await self.cache.store(lookup.key, _encode(headers, body))
-        return self._response(headers, body, "MISS")
+        return items
 
-    def query_digest(self, query: ListQuery[Any]) -> str:
+    def query_digest(self, query: ListQuery) -> str:
         """The normalized query: window and sort as parsed, other parameters sorted.
 
         What the Link header's absolute URLs are made of is part of it (scheme, the Host
         header or else the server's address, root path, path): a client that sends its own
         Host must not plant its links in everyone's responses, while processes behind one
-        load balancer share entries. Taken from the scope as Starlette's URL takes them:
-        building `request.url` for it cost a twentieth of a cache hit.
+        load balancer share entries.
         """
         scope = self.request.scope
         filters = sorted(
             (name, value) for name, value in self.request.query_params.multi_items() if name not in _WINDOW_PARAMS
         )
+        window = query.pagination
         parts = [
             [scope["scheme"], self.request.headers.get("host") or scope.get("server"), scope.get("root_path", "")],
             scope["path"],
-            [query.pagination.skip, query.pagination.limit, query.pagination.page_style],
-            [[field.name, field.descending] for field in query.sort],
+            [window.skip, window.limit, window.page_style],
+            [[field.name, field.descending] for field in query.order],
             filters,
         ]
         return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
-    def _response(self, headers: dict[str, str], body: bytes, cache_status: str) -> Response:
-        response = Response(body, media_type="application/json", headers={**headers, "X-Cache": cache_status})
+    def _hit(self, headers: dict[str, str], body: bytes) -> Response:
+        response = Response(body, media_type="application/json", headers={**headers, "X-Cache": "HIT"})
         # Keep what other dependencies set on the route's response (a returned Response replaces it).
         response.headers.raw.extend(
             (name, value) for name, value in self.response.headers.raw if name.decode().lower() not in _SET_HERE
@@ -106,23 +90,15 @@ class CachedList(Generic[ServiceT]):
         return model
 
 
-def cached_list(
-    model: type[SQLModel], build_service: ServiceBuilder[ServiceT]
-) -> Callable[[Request, Response], Awaitable[CachedList[ServiceT]]]:
-    """A dependency: the list cache of a route whose results come from `model`'s table,
-    loaded on a miss by the service `build_service` makes. A committed write to that table
-    invalidates the route's entries.
-
-    The route takes neither a session nor a service of its own: as dependencies, FastAPI
-    would build and close them on every request (a tenth of what a hit costs), though a hit
-    uses neither.
-    """
+def cached_list(model: type[SQLModel]) -> Callable[[Request, Response], Awaitable[CachedList]]:
+    """A dependency: the list cache of a route whose results come from `model`'s table.
+    A committed write to that table invalidates the route's entries."""
     table: str = model.__table__.name  # type: ignore[attr-defined]  # SQLModel declares __table__ untyped
     namespaces = (table,)
     watch(table, [table])  # the namespace is the table itself: a write to it is what invalidates
 
-    async def dependency(request: Request, response: Response) -> CachedList[ServiceT]:
-        return CachedList(request.app.state.list_cache, request, response, namespaces, build_service)
+    async def dependency(request: Request, response: Response) -> CachedList:
+        return CachedList(request.app.state.list_cache, request, response, namespaces)
 
     return dependency
 

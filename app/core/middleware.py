@@ -1,4 +1,4 @@
-"""Pure ASGI middleware: request id, access log line, metrics, body size limit, closing the request's session."""
+"""Pure ASGI middleware: request id, access log line, metrics, body size limit."""
 
 import logging
 import re
@@ -12,7 +12,6 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.context import actor_id_var, api_key_id_var, request_id_var
-from app.core.deps import close_request_session
 from app.core.error_handlers import error_response
 from app.core.metrics import observe_request
 from app.core.trace_context import TRACEPARENT, response_traceparent
@@ -68,7 +67,6 @@ class RequestContextMiddleware:
         async def send_with_ids(message: Message) -> None:
             nonlocal status_code, response_started
             if message["type"] == "http.response.start":
-                await close_request_session(scope)
                 response_started = True
                 status_code = message["status"]
                 out = MutableHeaders(scope=message)
@@ -90,7 +88,6 @@ class RequestContextMiddleware:
             if not response_started:
                 await self._send_error(send_with_ids, 500, "internal_error", "Internal server error")
         finally:
-            await close_request_session(scope)  # when no response started (a client that left)
             elapsed = time.perf_counter() - started
             self._record(scope, status_code, elapsed)
 

@@ -5,7 +5,7 @@ None of these routes takes an API key as the caller (403): a key cannot mint or 
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.auth.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from app.auth.api_keys.service import ApiKeyService
@@ -13,13 +13,11 @@ from app.auth.dependencies import SignedInPrincipal, require
 from app.core.deps import SessionDep
 from app.core.http import location
 from app.core.openapi import error_responses
-from app.core.pagination import ListQuery, NoFilters, list_query
+from app.core.pagination import Paged, SortedListQuery, sort_field
 from app.core.schemas import Id
 
 router = APIRouter(tags=["auth"])
 KEY_REFUSED = error_responses(403)  # a caller presenting an API key, or above its owner's permissions
-keys_query = list_query(NoFilters, sortable=("id", "name", "created_at", "expires_at"))
-Query = Annotated[ListQuery[NoFilters], Depends(keys_query)]
 
 
 async def get_api_key_service(session: SessionDep) -> ApiKeyService:
@@ -27,6 +25,14 @@ async def get_api_key_service(session: SessionDep) -> ApiKeyService:
 
 
 Service = Annotated[ApiKeyService, Depends(get_api_key_service)]
+
+
+class ApiKeyQuery(SortedListQuery):
+    sortable = ("id", "name", "created_at", "expires_at")
+    sort: str | None = sort_field(sortable)
+
+
+KeysQuery = Annotated[ApiKeyQuery, Query()]
 
 
 @router.post("/auth/api-keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED, responses=KEY_REFUSED)
@@ -40,10 +46,10 @@ async def create_api_key(
     return created
 
 
-@router.get("/auth/api-keys", response_model=list[ApiKeyRead], openapi_extra=keys_query.openapi, responses=KEY_REFUSED)
-async def list_api_keys(principal: SignedInPrincipal, service: Service, query: Query) -> object:
+@router.get("/auth/api-keys", response_model=list[ApiKeyRead], responses=KEY_REFUSED)
+async def list_api_keys(principal: SignedInPrincipal, service: Service, query: KeysQuery, paged: Paged) -> object:
     """The caller's keys (never their secrets)."""
-    return query.pagination.respond(await service.list_of(principal.id, query.pagination, query.sort))
+    return paged.respond(query.pagination, await service.list_of(principal.id, query.pagination, query.order))
 
 
 @router.get("/auth/api-keys/{key_id}", response_model=ApiKeyRead, responses=KEY_REFUSED)
@@ -60,16 +66,13 @@ async def revoke_api_key(key_id: Id, principal: SignedInPrincipal, service: Serv
     await service.revoke(principal.id, key_id)
 
 
-@router.get(
-    "/users/{user_id}/api-keys",
-    response_model=list[ApiKeyRead],
-    dependencies=[require("users", "update")],
-    openapi_extra=keys_query.openapi,
-)
-async def list_user_api_keys(user_id: Id, principal: SignedInPrincipal, service: Service, query: Query) -> object:
+@router.get("/users/{user_id}/api-keys", response_model=list[ApiKeyRead], dependencies=[require("users", "update")])
+async def list_user_api_keys(
+    user_id: Id, principal: SignedInPrincipal, service: Service, query: KeysQuery, paged: Paged
+) -> object:
     """A user's keys, for an admin who may act on that user."""
     await service.owner_for_admin(principal, user_id)
-    return query.pagination.respond(await service.list_of(user_id, query.pagination, query.sort))
+    return paged.respond(query.pagination, await service.list_of(user_id, query.pagination, query.order))
 
 
 @router.delete(

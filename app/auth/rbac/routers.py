@@ -2,10 +2,9 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from app.auth.accounts import SORTABLE as USER_SORTABLE
-from app.auth.accounts import AccountService, UserRead
+from app.auth.accounts import AccountService, UserRead, UserSortedQuery
 from app.auth.dependencies import require, service_for
 from app.auth.rbac.schemas import (
     AssignedRole,
@@ -20,7 +19,7 @@ from app.auth.rbac.schemas import (
 from app.auth.rbac.service import RoleService, module_catalogue
 from app.core.http import IfMatch, location, with_etag
 from app.core.openapi import error_responses
-from app.core.pagination import ListQuery, NoFilters, list_query
+from app.core.pagination import Paged, SortedListQuery, sort_field
 from app.core.schemas import Id
 
 router = APIRouter(tags=["rbac"])
@@ -28,12 +27,13 @@ NAME_TAKEN = error_responses(409)  # besides those every write can give: a role 
 
 Service = Annotated[RoleService, Depends(service_for(RoleService))]
 Users = Annotated[AccountService, Depends(service_for(AccountService))]
-roles_query = list_query(NoFilters, sortable=("id", "name", "created_at", "updated_at"))
-Query = Annotated[ListQuery[NoFilters], Depends(roles_query)]
-holders_query = list_query(NoFilters, sortable=USER_SORTABLE)
-HoldersQuery = Annotated[ListQuery[NoFilters], Depends(holders_query)]
 # Who holds what shows users and roles alike.
 SEE_ASSIGNMENTS = require("users", "read", ("roles", "read"))
+
+
+class RoleQuery(SortedListQuery):
+    sortable = ("id", "name", "created_at", "updated_at")
+    sort: str | None = sort_field(sortable)
 
 
 @router.get("/rbac/modules", response_model=list[ModuleActions], dependencies=[require("roles", "read")])
@@ -42,12 +42,10 @@ async def list_modules() -> object:
     return module_catalogue()
 
 
-@router.get(
-    "/roles", response_model=list[RoleRead], dependencies=[require("roles", "read")], openapi_extra=roles_query.openapi
-)
-async def list_roles(service: Service, query: Query) -> object:
+@router.get("/roles", response_model=list[RoleRead], dependencies=[require("roles", "read")])
+async def list_roles(service: Service, query: Annotated[RoleQuery, Query()], paged: Paged) -> object:
     """List roles with their effective permissions."""
-    return query.pagination.respond(await service.list_read(query.pagination, query.sort))
+    return paged.respond(query.pagination, await service.list_read(query.pagination, query.order))
 
 
 @router.post(
@@ -108,15 +106,12 @@ async def delete_role(role_id: Id, service: Service, if_match: IfMatch) -> None:
     await service.delete(role_id, if_match)
 
 
-@router.get(
-    "/roles/{role_id}/users",
-    response_model=list[UserRead],
-    dependencies=[SEE_ASSIGNMENTS],
-    openapi_extra=holders_query.openapi,
-)
-async def list_role_holders(role_id: Id, service: Service, users: Users, query: HoldersQuery) -> object:
+@router.get("/roles/{role_id}/users", response_model=list[UserRead], dependencies=[SEE_ASSIGNMENTS])
+async def list_role_holders(
+    role_id: Id, service: Service, users: Users, query: Annotated[UserSortedQuery, Query()], paged: Paged
+) -> object:
     """The users holding a role."""
-    return query.pagination.respond(await service.holders(users, role_id, query.pagination, query.sort))
+    return paged.respond(query.pagination, await service.holders(users, role_id, query.pagination, query.order))
 
 
 @router.get("/users/{user_id}/roles", response_model=list[AssignedRole], dependencies=[SEE_ASSIGNMENTS])

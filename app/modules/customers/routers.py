@@ -1,37 +1,33 @@
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import Depends, Request, Response, status
-from sqlalchemy import Row
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.auth.dependencies import require, service_for
 from app.core.http import IfMatch, IfNoneMatch, current_or_not_modified, location, with_etag
 from app.core.list_cache import CachedList, cached_list
 from app.core.openapi import error_responses
-from app.core.pagination import ListQuery, list_query
-from app.core.routing import PrefixedRouter
+from app.core.pagination import SortedListQuery, sort_field
 from app.core.schemas import Id
 from app.modules.customers.models import Customer
 from app.modules.customers.schemas import CustomerCreate, CustomerFilters, CustomerRead, CustomerReplace, CustomerUpdate
 from app.modules.customers.service import CustomerService
 
-router = PrefixedRouter(prefix="/customers", tags=["customers"])
+router = APIRouter(prefix="/customers", tags=["customers"])
 WRITE_ERRORS = error_responses(409)  # besides those every write can give: the email is taken
 
-ListCache = Annotated[CachedList[CustomerService], Depends(cached_list(Customer, service_for(CustomerService)))]
+ListCache = Annotated[CachedList, Depends(cached_list(Customer))]
 Service = Annotated[CustomerService, Depends(service_for(CustomerService))]
-customers_query = list_query(CustomerFilters, sortable=("id", "name", "email", "company", "created_at", "updated_at"))
-Query = Annotated[ListQuery[CustomerFilters], Depends(customers_query)]
 
 
-@router.get(
-    "",
-    response_model=list[CustomerRead],
-    dependencies=[require("customers", "read")],
-    openapi_extra=customers_query.openapi,
-)
-async def list_customers(query: Query, cache: ListCache) -> object:
+class CustomerQuery(CustomerFilters, SortedListQuery):
+    sortable = ("id", "name", "email", "company", "created_at", "updated_at")
+    sort: str | None = sort_field(sortable)
+
+
+@router.get("", response_model=list[CustomerRead], dependencies=[require("customers", "read")])
+async def list_customers(query: Annotated[CustomerQuery, Query()], service: Service, cache: ListCache) -> object:
     """List customers, filtered by text and company."""
-    return await cache.respond(query, lambda service: service.search(query.pagination, query.sort, query.filters))
+    return await cache.respond(query, lambda: service.search(query.pagination, query.order, query))
 
 
 @router.post(
@@ -52,9 +48,9 @@ async def create_customer(body: CustomerCreate, service: Service, response: Resp
 @router.get("/{customer_id}", response_model=CustomerRead, dependencies=[require("customers", "read")])
 async def get_customer(
     customer_id: Id, service: Service, response: Response, if_none_match: IfNoneMatch = None
-) -> Row[Any] | Response:
+) -> Customer | Response:
     """Get one customer (304 when `If-None-Match` holds its current ETag)."""
-    return current_or_not_modified(await service.read(customer_id), response, if_none_match)
+    return current_or_not_modified(await service.get(customer_id), response, if_none_match)
 
 
 @router.put(

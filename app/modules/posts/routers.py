@@ -1,45 +1,37 @@
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import Depends, Request, Response, status
-from sqlalchemy import Row
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.auth.dependencies import require, service_for
 from app.core.http import IfMatch, IfNoneMatch, current_or_not_modified, location, with_etag
 from app.core.list_cache import CachedList, cached_list
-from app.core.pagination import ListQuery, NoFilters, list_query
-from app.core.routing import PrefixedRouter
+from app.core.pagination import ListQuery, SortedListQuery, sort_field
 from app.core.schemas import Id
 from app.modules.posts.models import Post
 from app.modules.posts.schemas import PostCount, PostCreate, PostFilters, PostRead, PostReplace, PostUpdate
 from app.modules.posts.service import PostService
 
-router = PrefixedRouter(prefix="/posts", tags=["posts"])
+router = APIRouter(prefix="/posts", tags=["posts"])
 
-ListCache = Annotated[CachedList[PostService], Depends(cached_list(Post, service_for(PostService)))]
+ListCache = Annotated[CachedList, Depends(cached_list(Post))]
 Service = Annotated[PostService, Depends(service_for(PostService))]
-posts_query = list_query(PostFilters, sortable=("id", "title", "user_id", "created_at", "updated_at"))
-Query = Annotated[ListQuery[PostFilters], Depends(posts_query)]
-stats_query = list_query(NoFilters)
-StatsQuery = Annotated[ListQuery[NoFilters], Depends(stats_query)]
 
 
-@router.get(
-    "", response_model=list[PostRead], dependencies=[require("posts", "read")], openapi_extra=posts_query.openapi
-)
-async def list_posts(query: Query, cache: ListCache) -> object:
+class PostQuery(PostFilters, SortedListQuery):
+    sortable = ("id", "title", "user_id", "created_at", "updated_at")
+    sort: str | None = sort_field(sortable)
+
+
+@router.get("", response_model=list[PostRead], dependencies=[require("posts", "read")])
+async def list_posts(query: Annotated[PostQuery, Query()], service: Service, cache: ListCache) -> object:
     """List posts, optionally one user's."""
-    return await cache.respond(query, lambda service: service.search(query.pagination, query.sort, query.filters))
+    return await cache.respond(query, lambda: service.search(query.pagination, query.order, query))
 
 
-@router.get(
-    "/stats",
-    response_model=list[PostCount],
-    dependencies=[require("posts", "read")],
-    openapi_extra=stats_query.openapi,
-)
-async def post_stats(query: StatsQuery, cache: ListCache) -> object:
+@router.get("/stats", response_model=list[PostCount], dependencies=[require("posts", "read")])
+async def post_stats(query: Annotated[ListQuery, Query()], service: Service, cache: ListCache) -> object:
     """Posts per user, most first (users without posts are not listed)."""
-    return await cache.respond(query, lambda service: service.stats(query.pagination))
+    return await cache.respond(query, lambda: service.stats(query.pagination))
 
 
 @router.post(
@@ -56,9 +48,9 @@ async def create_post(body: PostCreate, service: Service, response: Response, re
 @router.get("/{post_id}", response_model=PostRead, dependencies=[require("posts", "read")])
 async def get_post(
     post_id: Id, service: Service, response: Response, if_none_match: IfNoneMatch = None
-) -> Row[Any] | Response:
+) -> Post | Response:
     """Get one post (304 when `If-None-Match` holds its current ETag)."""
-    return current_or_not_modified(await service.read(post_id), response, if_none_match)
+    return current_or_not_modified(await service.get(post_id), response, if_none_match)
 
 
 @router.put("/{post_id}", response_model=PostRead, dependencies=[require("posts", "update")])

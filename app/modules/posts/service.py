@@ -32,7 +32,7 @@ class PostService(CrudService[Post]):
         return await super().update(id_, values, expected_version)
 
     async def search(self, pagination: Pagination, sort: list[SortField], filters: PostFilters) -> Page[Post]:
-        conditions = equal_filters(Post, filters.model_dump(exclude={"q"}))
+        conditions = equal_filters(Post, {"user_id": filters.user_id})
         if filters.q:
             conditions.append(or_(ilike_contains(Post.title, filters.q), ilike_contains(Post.content, filters.q)))
         return await self.list(pagination, sort, conditions)

@@ -1,39 +1,33 @@
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import Depends, Request, Response, status
-from sqlalchemy import Row
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.auth.dependencies import require, service_for
 from app.core.http import IfMatch, IfNoneMatch, current_or_not_modified, location, with_etag
 from app.core.list_cache import CachedList, cached_list
 from app.core.openapi import error_responses
-from app.core.pagination import ListQuery, list_query
-from app.core.routing import PrefixedRouter
+from app.core.pagination import SortedListQuery, sort_field
 from app.core.schemas import Id
 from app.modules.products.models import Product
 from app.modules.products.schemas import ProductCreate, ProductFilters, ProductRead, ProductReplace, ProductUpdate
 from app.modules.products.service import ProductService
 
-router = PrefixedRouter(prefix="/products", tags=["products"])
+router = APIRouter(prefix="/products", tags=["products"])
 WRITE_ERRORS = error_responses(409)  # besides those every write can give: the sku is taken
 
-ListCache = Annotated[CachedList[ProductService], Depends(cached_list(Product, service_for(ProductService)))]
+ListCache = Annotated[CachedList, Depends(cached_list(Product))]
 Service = Annotated[ProductService, Depends(service_for(ProductService))]
-products_query = list_query(
-    ProductFilters, sortable=("id", "sku", "name", "price", "stock", "created_at", "updated_at")
-)
-Query = Annotated[ListQuery[ProductFilters], Depends(products_query)]
 
 
-@router.get(
-    "",
-    response_model=list[ProductRead],
-    dependencies=[require("products", "read")],
-    openapi_extra=products_query.openapi,
-)
-async def list_products(query: Query, cache: ListCache) -> object:
+class ProductQuery(ProductFilters, SortedListQuery):
+    sortable = ("id", "sku", "name", "price", "stock", "created_at", "updated_at")
+    sort: str | None = sort_field(sortable)
+
+
+@router.get("", response_model=list[ProductRead], dependencies=[require("products", "read")])
+async def list_products(query: Annotated[ProductQuery, Query()], service: Service, cache: ListCache) -> object:
     """List products, filtered by text, price range and availability."""
-    return await cache.respond(query, lambda service: service.search(query.pagination, query.sort, query.filters))
+    return await cache.respond(query, lambda: service.search(query.pagination, query.order, query))
 
 
 @router.post(
@@ -54,9 +48,9 @@ async def create_product(body: ProductCreate, service: Service, response: Respon
 @router.get("/{product_id}", response_model=ProductRead, dependencies=[require("products", "read")])
 async def get_product(
     product_id: Id, service: Service, response: Response, if_none_match: IfNoneMatch = None
-) -> Row[Any] | Response:
+) -> Product | Response:
     """Get one product (304 when `If-None-Match` holds its current ETag)."""
-    return current_or_not_modified(await service.read(product_id), response, if_none_match)
+    return current_or_not_modified(await service.get(product_id), response, if_none_match)
 
 
 @router.put(

@@ -1,34 +1,31 @@
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import Depends, Request, Response, status
-from sqlalchemy import Row
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.auth.dependencies import require, service_for
 from app.core.http import IfMatch, IfNoneMatch, current_or_not_modified, location, with_etag
 from app.core.list_cache import CachedList, cached_list
-from app.core.pagination import ListQuery, list_query
-from app.core.routing import PrefixedRouter
+from app.core.pagination import SortedListQuery, sort_field
 from app.core.schemas import Id
 from app.modules.tasks.models import Task
 from app.modules.tasks.schemas import TaskCreate, TaskFilters, TaskRead, TaskReplace, TaskUpdate
 from app.modules.tasks.service import TaskService
 
-router = PrefixedRouter(prefix="/tasks", tags=["tasks"])
+router = APIRouter(prefix="/tasks", tags=["tasks"])
 
-ListCache = Annotated[CachedList[TaskService], Depends(cached_list(Task, service_for(TaskService)))]
+ListCache = Annotated[CachedList, Depends(cached_list(Task))]
 Service = Annotated[TaskService, Depends(service_for(TaskService))]
-tasks_query = list_query(
-    TaskFilters, sortable=("id", "title", "status", "priority", "due_date", "created_at", "updated_at")
-)
-Query = Annotated[ListQuery[TaskFilters], Depends(tasks_query)]
 
 
-@router.get(
-    "", response_model=list[TaskRead], dependencies=[require("tasks", "read")], openapi_extra=tasks_query.openapi
-)
-async def list_tasks(query: Query, cache: ListCache) -> object:
+class TaskQuery(TaskFilters, SortedListQuery):
+    sortable = ("id", "title", "status", "priority", "due_date", "created_at", "updated_at")
+    sort: str | None = sort_field(sortable)
+
+
+@router.get("", response_model=list[TaskRead], dependencies=[require("tasks", "read")])
+async def list_tasks(query: Annotated[TaskQuery, Query()], service: Service, cache: ListCache) -> object:
     """List tasks, filtered by status, priority, assignee, customer and due date."""
-    return await cache.respond(query, lambda service: service.search(query.pagination, query.sort, query.filters))
+    return await cache.respond(query, lambda: service.search(query.pagination, query.order, query))
 
 
 @router.post(
@@ -45,9 +42,9 @@ async def create_task(body: TaskCreate, service: Service, response: Response, re
 @router.get("/{task_id}", response_model=TaskRead, dependencies=[require("tasks", "read")])
 async def get_task(
     task_id: Id, service: Service, response: Response, if_none_match: IfNoneMatch = None
-) -> Row[Any] | Response:
+) -> Task | Response:
     """Get one task (304 when `If-None-Match` holds its current ETag)."""
-    return current_or_not_modified(await service.read(task_id), response, if_none_match)
+    return current_or_not_modified(await service.get(task_id), response, if_none_match)
 
 
 @router.put("/{task_id}", response_model=TaskRead, dependencies=[require("tasks", "update")])

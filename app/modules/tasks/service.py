@@ -24,7 +24,8 @@ class TaskService(CrudService[Task]):
     owned_by = OWNED_BY["tasks"]
 
     async def search(self, pagination: Pagination, sort: list[SortField], filters: TaskFilters) -> Page[Task]:
-        conditions = equal_filters(Task, filters.model_dump(exclude={"q", "due_before"}))
+        equal = ("status", "priority", "assignee_id", "customer_id")
+        conditions = equal_filters(Task, {name: getattr(filters, name) for name in equal})
         if filters.q:
             conditions.append(or_(ilike_contains(Task.title, filters.q), ilike_contains(Task.description, filters.q)))
         if filters.due_before is not None:

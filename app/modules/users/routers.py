@@ -1,51 +1,44 @@
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import Depends, Request, Response, status
-from sqlalchemy import Row
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from app.auth.accounts import SORTABLE, User, UserRead
+from app.auth.accounts import User, UserRead, UserSortedQuery
 from app.auth.dependencies import require, service_for
 from app.core.http import IfMatch, IfNoneMatch, current_or_not_modified, location, with_etag
 from app.core.list_cache import CachedList, cached_list
 from app.core.openapi import error_responses
-from app.core.pagination import ListQuery, list_query
-from app.core.routing import PrefixedRouter
 from app.core.schemas import Id
 from app.modules.users.schemas import UserCreate, UserFilters, UserReplace, UserSearchFilters, UserStats, UserUpdate
 from app.modules.users.service import UserService
 
-router = PrefixedRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users", tags=["users"])
 WRITE_ERRORS = error_responses(409)  # besides those every write can give: the email is taken
 
-users_query = list_query(UserFilters, sortable=SORTABLE)
-Query = Annotated[ListQuery[UserFilters], Depends(users_query)]
-search_query = list_query(UserSearchFilters, sortable=SORTABLE)
-SearchQuery = Annotated[ListQuery[UserSearchFilters], Depends(search_query)]
-ListCache = Annotated[CachedList[UserService], Depends(cached_list(User, service_for(UserService)))]
+ListCache = Annotated[CachedList, Depends(cached_list(User))]
 Service = Annotated[UserService, Depends(service_for(UserService))]
 
 
-@router.get(
-    "", response_model=list[UserRead], dependencies=[require("users", "read")], openapi_extra=users_query.openapi
-)
-async def list_users(query: Query, cache: ListCache) -> object:
+class UserQuery(UserFilters, UserSortedQuery):
+    pass
+
+
+class UserSearchQuery(UserSearchFilters, UserSortedQuery):
+    pass
+
+
+@router.get("", response_model=list[UserRead], dependencies=[require("users", "read")])
+async def list_users(query: Annotated[UserQuery, Query()], service: Service, cache: ListCache) -> object:
     """List users, filtered by text."""
-    return await cache.respond(query, lambda service: service.search(query.pagination, query.sort, q=query.filters.q))
+    return await cache.respond(query, lambda: service.search(query.pagination, query.order, q=query.q))
 
 
-@router.get(
-    "/search",
-    response_model=list[UserRead],
-    dependencies=[require("users", "read")],
-    openapi_extra=search_query.openapi,
-)
-async def search_users(query: SearchQuery, cache: ListCache) -> object:
+@router.get("/search", response_model=list[UserRead], dependencies=[require("users", "read")])
+async def search_users(query: Annotated[UserSearchQuery, Query()], service: Service, cache: ListCache) -> object:
     """Search users by text, name and creation time."""
-    filters = query.filters
     return await cache.respond(
         query,
-        lambda service: service.search(
-            query.pagination, query.sort, q=filters.q, name=filters.name, created_after=filters.created_after
+        lambda: service.search(
+            query.pagination, query.order, q=query.q, name=query.name, created_after=query.created_after
         ),
     )
 
@@ -74,9 +67,9 @@ async def create_user(body: UserCreate, service: Service, request: Request, resp
 @router.get("/{user_id}", response_model=UserRead, dependencies=[require("users", "read")])
 async def get_user(
     user_id: Id, service: Service, response: Response, if_none_match: IfNoneMatch = None
-) -> Row[Any] | Response:
+) -> User | Response:
     """Get one user (304 when `If-None-Match` holds its current ETag)."""
-    return current_or_not_modified(await service.read(user_id), response, if_none_match)
+    return current_or_not_modified(await service.get(user_id), response, if_none_match)
 
 
 @router.put("/{user_id}", response_model=UserRead, dependencies=[require("users", "update")], responses=WRITE_ERRORS)
