@@ -43,7 +43,9 @@ async def exchanges(http: httpx.AsyncClient, scenario: dict[str, Any]) -> dict[s
     answers["create_for_nobody"] = answer(await http.post(collection, json={**body, parent["field"]: MISSING_ID}))
     location = created.headers["location"]
     answers["get"] = answer(await http.get(location))
-    answers["list"] = answer(await http.get(collection, params={parent["field"]: body[parent["field"]]}))
+    answers["list"] = answer(
+        await http.get(collection, params={parent["field"]: body[parent["field"]], "limit": 5, "sort": "-id"})
+    )
     patched = await http.patch(location, json=scenario["patch"], headers={"If-Match": created.headers["etag"]})
     answers["patch"] = answer(patched)
     answers["patch_stale"] = answer(await http.patch(location, json=scenario["patch"], headers={"If-Match": '"1"'}))
