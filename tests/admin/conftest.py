@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from playwright.async_api import Browser, Page, ViewportSize, async_playwright
 
 from app.core.config import Settings
@@ -45,7 +46,11 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @pytest.fixture
-async def console_server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AppServer]:
+async def console_server(
+    settings: Settings,
+    committed: FastAPI,  # noqa: ARG001 - the server is another process: it sees only what was committed
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[AppServer]:
     """The app under uvicorn on this backend, one per test: stopping it flushes its access log, whose
     rows would otherwise land in the next test's tables. No list cache, a small pool.
     """
