@@ -17,16 +17,27 @@ from contextlib import ExitStack, asynccontextmanager, contextmanager
 from unittest import mock
 
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.core.database import SessionFactory
 from app.core.generations import SqliteGenerations
 
 
+class _Commits:
+    count = 0  # real commits in this process, on any engine (a savepoint's release is none)
+
+
+@event.listens_for(Engine, "commit")
+def _count_commit(_connection: Connection) -> None:
+    _Commits.count += 1
+
+
 @asynccontextmanager
 async def rolled_back(application: FastAPI) -> AsyncIterator[None]:
     state = application.state
+    commits = _Commits.count
     async with state.engine.connect() as connection:
         await connection.begin()
         if connection.dialect.name == "sqlite":
@@ -43,6 +54,9 @@ async def rolled_back(application: FastAPI) -> AsyncIterator[None]:
                 await state.access_log.flush()  # into this transaction: nothing queued outlives the test
                 state.api_key_usage.forget()
         await connection.rollback()
+    # A commit here came from another connection (another app, a task of its own): the rollback
+    # cannot undo it, and the next tests would find its rows.
+    assert _Commits.count == commits, "this test committed outside its transaction: it needs `committed`"
 
 
 @contextmanager
