@@ -134,12 +134,13 @@ async def _isolated(request: pytest.FixtureRequest) -> AsyncIterator[None]:
 
     Most run in one transaction that is rolled back at the end (tests/isolation.py). Those that
     need real commits ask for `committed`: tables are emptied before them, and again before the
-    next test that is rolled back.
+    next test that is rolled back. So are they after a test that had a backend but no `app`: it
+    may have committed through apps of its own.
     """
     if "app" not in request.fixturenames:
         yield
         if "backend" in request.fixturenames:
-            _emptied.clear()  # it may have committed rows through apps of its own
+            _emptied.clear()
         return
     application: FastAPI = request.getfixturevalue("app")
     if "committed" in request.fixturenames:
