@@ -13,14 +13,17 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from passlib.context import CryptContext
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
+from app.auth import passwords
 from app.core.config import Settings
 from app.main import create_app
 from tests.backends import Backend, drop_postgres_database, postgres_backend, sqlite_backend
 from tests.identities import client_for, create_identity
+from tests.isolation import rolled_back
 from tests.preflight import require_named_services
 from tests.servers import AppServer
 
@@ -28,10 +31,31 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
 TEST_RABBITMQ_URL = os.environ.get("TEST_RABBITMQ_URL") or None
 BACKENDS = ["sqlite", *(["postgres"] if TEST_DATABASE_URL else [])]
+# The session-scoped app's background writers wait this long, or for this many rows, before
+# writing on their own: in effect, never during a test.
+QUIET_SECONDS = 3600.0
+QUIET_BATCH = 1_000_000
+SCAN_COUNT = 10_000  # keys per SCAN round trip: the whole (small) keyspace in one
+# Argon2id at its cheapest, for the users tests create: hashing is not what they test. Tests
+# of hashing itself are marked `real_password_hashing` and get the service's own parameters.
+CHEAP_PASSWORDS = CryptContext(
+    schemes=["argon2", "bcrypt"],
+    deprecated="auto",
+    argon2__type="ID",
+    argon2__memory_cost=8,
+    argon2__time_cost=1,
+    argon2__parallelism=1,
+)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:  # noqa: ARG001 - pytest's hook signature
     require_named_services(TEST_DATABASE_URL, TEST_REDIS_URL, TEST_RABBITMQ_URL)
+
+
+@pytest.fixture(autouse=True)
+def _password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.node.get_closest_marker("real_password_hashing") is None:
+        monkeypatch.setattr(passwords, "password_context", CHEAP_PASSWORDS)
 
 
 @pytest.fixture(scope="session")
@@ -93,16 +117,61 @@ async def running_app(settings: Settings) -> AsyncIterator[FastAPI]:
 
 @pytest.fixture(scope="session")
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    async with running_app(settings) as application:
+    application = create_app(settings)
+    # Its background writers write only when a test (or the isolation below) flushes them: on
+    # a timer they could use the test's one connection while a request is using it.
+    application.state.access_log.flush_interval = QUIET_SECONDS
+    application.state.access_log.batch_size = QUIET_BATCH
+    application.state.api_key_usage.flush_interval = QUIET_SECONDS
+    async with application.router.lifespan_context(application):
         yield application
+        await forget_redis_keys(application)  # the Redis server outlives the run: leave nothing behind
 
 
 @pytest.fixture(autouse=True)
-async def _clean_state(request: pytest.FixtureRequest) -> None:
-    """Each HTTP test starts from empty tables (per-worker databases keep workers apart)."""
+async def _isolated(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Each HTTP test starts from empty tables and leaves nothing behind.
+
+    Most run in one transaction that is rolled back at the end (tests/isolation.py). Those that
+    need real commits ask for `committed`: tables are emptied before them, and again before the
+    next test that is rolled back. So are they after a test that had a backend but no `app`: it
+    may have committed through apps of its own.
+    """
     if "app" not in request.fixturenames:
+        yield
+        if "backend" in request.fixturenames:
+            _emptied.clear()
         return
     application: FastAPI = request.getfixturevalue("app")
+    if "committed" in request.fixturenames:
+        await wipe(application)
+        _emptied.discard(application)
+        yield
+        return
+    if application not in _emptied:
+        await wipe(application)
+        _emptied.add(application)
+    elif application.state.redis is None:
+        await application.state.list_cache.clear()  # its entries, in this process: the rollback left them
+    else:
+        await forget_redis_keys(application)  # cached lists, generations and login counters
+    async with rolled_back(application):
+        yield
+
+
+@pytest.fixture
+def committed(app: FastAPI) -> FastAPI:
+    """`app`, for a test whose writes must really commit: one of what follows a commit (background
+    writers, the relay), of other connections, processes or apps on the database, or of requests
+    running at once. Its tables are emptied instead (see `_isolated`)."""
+    return app
+
+
+# The apps whose tables hold nothing a test committed (a migrated database may hold rows too).
+_emptied: set[FastAPI] = set()
+
+
+async def wipe(application: FastAPI) -> None:
     await application.state.access_log.flush()  # the last test's queued rows must not land in this one
     await truncate_all(application)
     application.state.api_key_usage.forget()  # key ids start again from 1
@@ -112,7 +181,8 @@ async def _clean_state(request: pytest.FixtureRequest) -> None:
 
 async def forget_redis_keys(application: FastAPI) -> None:
     if application.state.redis is not None:
-        keys = [key async for key in application.state.redis.scan_iter(f"{application.state.settings.REDIS_PREFIX}*")]
+        pattern = f"{application.state.settings.REDIS_PREFIX}*"
+        keys = [key async for key in application.state.redis.scan_iter(pattern, count=SCAN_COUNT)]
         if keys:
             await application.state.redis.delete(*keys)
 
@@ -155,7 +225,10 @@ async def session(app: FastAPI) -> AsyncIterator[AsyncSession]:
 
 
 @pytest.fixture
-async def app_servers(tmp_path: Path) -> AsyncIterator[Callable[[Settings, str], AppServer]]:
+async def app_servers(
+    tmp_path: Path,
+    committed: FastAPI,  # noqa: ARG001 - the servers are other processes: they see only what was committed
+) -> AsyncIterator[Callable[[Settings, str], AppServer]]:
     """Make uvicorn servers that are stopped after the test, whatever happened in it."""
     made: list[AppServer] = []
 

@@ -1,6 +1,6 @@
 """The console in a real browser: Debian's Chromium driven by Playwright, against a uvicorn server.
 
-One browser per test session (per xdist worker), one server per test; each test gets a fresh
+One browser per test session (per xdist worker), one server per module; each test gets a fresh
 browser context (its own sessionStorage), with every CSP violation and script error recorded.
 A browser that cannot start fails these tests: they never skip.
 """
@@ -44,10 +44,11 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def console_server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AppServer]:
-    """The app under uvicorn on this backend, one per test: stopping it flushes its access log, whose
-    rows would otherwise land in the next test's tables. No list cache, a small pool.
+    """The app under uvicorn on this backend, one for a module's tests (a start costs a second or two
+    of CPU): they ask for `committed`, so its tables are emptied before each. No list cache, a small
+    pool. Stopping it flushes its access log, whose rows would otherwise land in the next module's tables.
     """
     served = settings.model_copy(update={"CACHE_TTL_SECONDS": 0, "DATABASE_POOL_SIZE": 3})
     server = AppServer(served, tmp_path_factory.mktemp("console"), "console")

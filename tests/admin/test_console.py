@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from playwright.async_api import expect
 
@@ -13,6 +14,9 @@ from tests.factories import PASSWORD, unique
 from tests.identities import create_identity
 from tests.servers import AppServer
 from tests.waiting import wait_until
+
+# The server is another process: it sees only what was committed.
+pytestmark = pytest.mark.usefixtures("committed")
 
 MODULES = ("users", "posts", "products", "tasks", "customers", "roles", "audit")
 READ_EVERYTHING = {module: ["read"] for module in MODULES}

@@ -81,8 +81,9 @@ async def test_forwarded_for_is_ignored_without_trusted_proxies(client: httpx.As
 
 
 @pytest.fixture
-async def proxied_app(app: FastAPI) -> AsyncIterator[FastAPI]:
-    settings = app.state.settings.model_copy(update={"TRUSTED_PROXIES": ["127.0.0.1", "10.0.0.0/8"]})
+async def proxied_app(committed: FastAPI) -> AsyncIterator[FastAPI]:
+    """Another app on `app`'s database (so its commits are real), behind trusted proxies."""
+    settings = committed.state.settings.model_copy(update={"TRUSTED_PROXIES": ["127.0.0.1", "10.0.0.0/8"]})
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application
@@ -119,6 +120,7 @@ def test_client_ip_walks_forwarded_for_through_trusted_proxies(
     assert client_ip(peer, header, trusted) == expected
 
 
+@pytest.mark.usefixtures("committed")  # the access-log writer, on its own schedule
 async def test_graceful_shutdown_writes_queued_rows(app: FastAPI, settings: Settings) -> None:
     application = create_app(settings)
     application.state.access_log.flush_interval = 3600  # only the shutdown can write the row
@@ -130,6 +132,7 @@ async def test_graceful_shutdown_writes_queued_rows(app: FastAPI, settings: Sett
     assert len(await access_rows(app, request_id=response.headers["X-Request-Id"])) == 1
 
 
+@pytest.mark.usefixtures("committed")  # the access-log writer, on its own schedule
 async def test_the_writer_inserts_in_batches_without_waiting_for_the_interval(app: FastAPI) -> None:
     writer = AccessLogWriter(batch_size=3, flush_interval=3600)
     await writer.start(app.state.session_factory)
@@ -145,6 +148,7 @@ async def test_the_writer_inserts_in_batches_without_waiting_for_the_interval(ap
         await writer.stop()
 
 
+@pytest.mark.usefixtures("committed")  # the access-log writer, on its own schedule
 async def test_a_full_queue_drops_rows_instead_of_blocking(app: FastAPI) -> None:
     writer = AccessLogWriter(queue_limit=2, flush_interval=3600)
     await writer.start(app.state.session_factory)
@@ -156,6 +160,7 @@ async def test_a_full_queue_drops_rows_instead_of_blocking(app: FastAPI) -> None
     assert len(await _rows_like(app, "drop-")) == 2
 
 
+@pytest.mark.usefixtures("committed")  # the access-log writer, on its own schedule
 async def test_a_row_the_database_refuses_is_lost_alone(app: FastAPI) -> None:
     writer = AccessLogWriter(flush_interval=3600)
     await writer.start(app.state.session_factory)

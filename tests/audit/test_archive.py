@@ -102,6 +102,7 @@ async def test_nothing_old_enough_writes_nothing(app: FastAPI, tmp_path: Path) -
     assert files.manifest_paths(tmp_path) == []
 
 
+@pytest.mark.usefixtures("committed")  # the archiver runs in another process
 @pytest.mark.parametrize(
     "crash",
     [

@@ -82,6 +82,7 @@ async def test_a_file_edited_with_its_own_manifest_is_refused(
     assert await ids_in_database(app, AuditChange) == []
 
 
+@pytest.mark.usefixtures("committed")  # the restore runs in another process
 async def test_a_genuine_file_restores_once_the_archive_verifies(
     chain: list[Path],  # noqa: F811 - the fixture
     app: FastAPI,

@@ -61,6 +61,7 @@ async def test_wrong_password_and_unknown_email_get_the_same_401(
     assert wrong_password.headers["WWW-Authenticate"] == "Bearer"
 
 
+@pytest.mark.real_password_hashing
 async def test_unknown_email_costs_a_real_hash_verification(
     client: httpx.AsyncClient, anon_client: httpx.AsyncClient
 ) -> None:
@@ -115,6 +116,7 @@ async def test_broken_json_login_is_422(anon_client: httpx.AsyncClient) -> None:
     assert response.status_code == 422
 
 
+@pytest.mark.real_password_hashing
 async def test_a_bcrypt_hash_still_logs_in_and_is_upgraded_to_argon2id(
     anon_client: httpx.AsyncClient, app: FastAPI
 ) -> None:

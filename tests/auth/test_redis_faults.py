@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from app.main import create_app
@@ -57,6 +58,7 @@ async def _failures_until_429(http: httpx.AsyncClient, email: str) -> list[int]:
     return statuses
 
 
+@pytest.mark.usefixtures("committed")  # another app on the database
 async def test_redis_killed_login_refresh_and_throttle_still_work(
     client: httpx.AsyncClient, backend: Backend, tmp_path: Path
 ) -> None:
@@ -68,6 +70,7 @@ async def test_redis_killed_login_refresh_and_throttle_still_work(
         assert await _failures_until_429(http, user["email"]) == [401] * 5 + [429]  # counted in this process
 
 
+@pytest.mark.usefixtures("committed")  # another app on the database
 async def test_redis_hung_login_and_refresh_answer_within_a_timeout(
     client: httpx.AsyncClient, backend: Backend, tmp_path: Path
 ) -> None:
@@ -79,6 +82,7 @@ async def test_redis_hung_login_and_refresh_answer_within_a_timeout(
         assert await _failures_until_429(http, user["email"]) == [401] * 5 + [429]
 
 
+@pytest.mark.usefixtures("committed")  # another app on the database
 async def test_redis_restarted_empty_login_and_refresh_work_and_counting_resumes(
     client: httpx.AsyncClient, backend: Backend, tmp_path: Path
 ) -> None:

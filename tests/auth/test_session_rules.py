@@ -3,6 +3,7 @@
 import asyncio
 
 import httpx
+import pytest
 
 from tests.factories import create_login_user, login
 from tests.identities import bearer
@@ -26,6 +27,7 @@ async def test_reuse_within_the_leeway_is_refused_but_leaves_the_session_alive(
     assert (await anon_client.post("/auth/refresh", json={"refresh_token": second["refresh_token"]})).status_code == 200
 
 
+@pytest.mark.usefixtures("committed")  # requests at once
 async def test_concurrent_refreshes_with_one_token_give_exactly_one_pair(
     client: httpx.AsyncClient, anon_client: httpx.AsyncClient
 ) -> None:

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -246,6 +247,7 @@ async def test_prune_removes_only_expired_revocations(
     assert await session.scalar(select(func.count()).select_from(UserRevokedToken)) == 1
 
 
+@pytest.mark.usefixtures("committed")  # another app on the database
 async def test_logout_on_one_instance_is_honoured_by_another(
     client: httpx.AsyncClient, anon_client: httpx.AsyncClient, settings: Settings
 ) -> None:
@@ -260,6 +262,7 @@ async def test_logout_on_one_instance_is_honoured_by_another(
         assert (await on_other.get("/auth/me")).status_code == 401
 
 
+@pytest.mark.usefixtures("committed")  # another app on the database
 async def test_deactivation_on_one_instance_is_honoured_by_another(
     client: httpx.AsyncClient, anon_client: httpx.AsyncClient, settings: Settings
 ) -> None:

@@ -50,6 +50,7 @@ async def test_success_resets_the_count(client: httpx.AsyncClient, anon_client: 
         assert (await _attempt(anon_client, user["email"], "wrong-password")).status_code == 401
 
 
+@pytest.mark.usefixtures("committed")  # requests at once
 async def test_parallel_guesses_get_at_most_the_allowed_checks(
     client: httpx.AsyncClient, anon_client: httpx.AsyncClient
 ) -> None:
@@ -64,9 +65,10 @@ async def test_parallel_guesses_get_at_most_the_allowed_checks(
 
 
 @pytest.fixture
-async def proxied_app(app: FastAPI) -> AsyncIterator[FastAPI]:
-    """The app behind a trusted proxy (this test client), with a per-account limit of 8."""
-    settings = app.state.settings.model_copy(
+async def proxied_app(committed: FastAPI) -> AsyncIterator[FastAPI]:
+    """Another app on `app`'s database (so its commits are real), behind a trusted proxy (this test
+    client), with a per-account limit of 8."""
+    settings = committed.state.settings.model_copy(
         update={"TRUSTED_PROXIES": ["127.0.0.1"], "LOGIN_MAX_ATTEMPTS_PER_ACCOUNT": 8}
     )
     application = create_app(settings)

@@ -31,8 +31,8 @@ def redis_url() -> str:
 
 
 @pytest.fixture
-async def event_settings(backend: Backend, app: FastAPI, rabbitmq_url: str) -> AsyncIterator[Settings]:
-    """Apps that relay to this test's own exchange, quickly; `app` is there for its clean tables."""
+async def event_settings(backend: Backend, committed: FastAPI, rabbitmq_url: str) -> AsyncIterator[Settings]:
+    """Apps that relay to this test's own exchange, quickly, on `app`'s database (emptied, its commits real)."""
     settings = make_settings(
         backend,
         RABBITMQ_URL=rabbitmq_url,
@@ -41,16 +41,16 @@ async def event_settings(backend: Backend, app: FastAPI, rabbitmq_url: str) -> A
         EVENTS_POLL_SECONDS=0.1,
         EVENTS_MAX_BACKOFF_SECONDS=0.5,
     )
-    assert app.state.settings.DATABASE_URL == settings.DATABASE_URL
+    assert committed.state.settings.DATABASE_URL == settings.DATABASE_URL
     yield settings
     await delete_broker_objects(rabbitmq_url, settings.EVENTS_EXCHANGE, [settings.EVENTS_QUEUE])
 
 
 @pytest.fixture
-async def redis_settings(backend: Backend, app: FastAPI, redis_url: str) -> AsyncIterator[Settings]:
+async def redis_settings(backend: Backend, committed: FastAPI, redis_url: str) -> AsyncIterator[Settings]:
     """Apps on the real Redis under this test's own REDIS_PREFIX, whose keys are deleted afterwards."""
     settings = make_settings(backend, REDIS_URL=redis_url)
-    assert app.state.settings.DATABASE_URL == settings.DATABASE_URL
+    assert committed.state.settings.DATABASE_URL == settings.DATABASE_URL
     yield settings
     client = redis.from_url(redis_url)
     try:

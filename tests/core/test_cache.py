@@ -31,7 +31,7 @@ async def names(http: httpx.AsyncClient) -> tuple[str, list[str]]:
     return response.headers["X-Cache"], [user["name"] for user in response.json() if user["name"] != CALLER_NAME]
 
 
-@pytest.mark.usefixtures("app")  # for its clean tables
+@pytest.mark.usefixtures("committed")  # another app on the database, its tables emptied
 async def test_an_unreachable_redis_means_uncached_answers_not_errors(backend: Backend) -> None:
     settings = make_settings(backend, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
 
@@ -129,7 +129,7 @@ async def test_a_cli_write_reaches_the_lists_of_serving_processes(redis_settings
         await eventually(ops_listed, 10)  # well before CACHE_TTL_SECONDS: the command bumped the generation
 
 
-@pytest.mark.usefixtures("app")
+@pytest.mark.usefixtures("committed")  # another app on the database, its tables emptied
 async def test_without_redis_the_cache_is_in_memory(backend: Backend) -> None:
     settings: Settings = make_settings(backend, REDIS_URL=None)
 

@@ -61,7 +61,7 @@ async def empty(server: PrivateRedis) -> Callable[[], Awaitable[None]]:
     return nothing
 
 
-@pytest.mark.usefixtures("app")  # for its clean tables
+@pytest.mark.usefixtures("committed")  # another app on the database, its tables emptied
 @pytest.mark.parametrize("fault", [kill, hang, empty])
 async def test_callers_and_lists_answer_correctly_whatever_happens_to_redis(
     backend: Backend, tmp_path: Path, fault: Callable[[PrivateRedis], Awaitable[Callable[[], Awaitable[None]]]]

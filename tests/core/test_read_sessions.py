@@ -29,6 +29,7 @@ async def test_a_read_only_session_refuses_to_write_and_stores_nothing(app: Fast
         assert await session.scalar(select(func.count()).select_from(Product)) == 0
 
 
+@pytest.mark.usefixtures("committed")  # the app's own sessions, not ones joined to a test's transaction
 async def test_on_postgresql_each_read_statement_runs_on_its_own(app: FastAPI, backend: Backend) -> None:
     if backend.name != "postgres":
         pytest.skip("SQLite's driver begins no transaction for a read in either kind of session")

@@ -5,6 +5,7 @@ the first event in the outbox, relayed with the test's own.
 """
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -94,6 +95,7 @@ async def test_a_failing_handler_is_retried_with_backoff_until_it_succeeds(
     assert await pending_count(session) == 0
 
 
+@pytest.mark.usefixtures("committed")  # the relay of another app, after commit
 async def test_the_app_relays_in_its_lifespan(backend: Backend, app: FastAPI) -> None:
     settings = make_settings(backend, RABBITMQ_URL=None, REDIS_URL=None, EVENTS_RELAY_IN_APP=True)
 

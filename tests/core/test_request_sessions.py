@@ -15,6 +15,9 @@ from starlette.types import Message
 
 from tests.factories import create_product
 
+# The pool's check-outs and check-ins are what these tests watch: not one connection held throughout.
+pytestmark = pytest.mark.usefixtures("committed")
+
 
 async def timeline(app: FastAPI, method: str, path: str, token: str, body: bytes = b"") -> list[str]:
     """The request's pool check-outs and their check-ins, and the moment its response starts, in order."""

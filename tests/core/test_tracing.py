@@ -98,7 +98,7 @@ def log_lines(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
 
-@pytest.mark.usefixtures("app")  # for its clean tables
+@pytest.mark.usefixtures("committed")  # other apps on the database, its tables emptied
 async def test_a_request_is_a_server_span_with_its_sql_and_redis_spans_in_one_trace(
     backend: Backend, spans: InMemorySpanExporter
 ) -> None:
@@ -126,7 +126,7 @@ async def test_a_request_is_a_server_span_with_its_sql_and_redis_spans_in_one_tr
         assert all(descends_from(span, server, spans_of_trace) for span in redis)
 
 
-@pytest.mark.usefixtures("app")  # for its clean tables
+@pytest.mark.usefixtures("committed")  # other apps on the database, its tables emptied
 async def test_an_incoming_traceparent_is_continued(backend: Backend, spans: InMemorySpanExporter) -> None:
     async with serving(traced(backend)) as (_, http, _caller):
         response = await http.get("/users", headers={"traceparent": CALLER_TRACEPARENT})
@@ -141,7 +141,7 @@ async def test_an_incoming_traceparent_is_continued(backend: Backend, spans: InM
 
 
 @pytest.mark.parametrize("garbage", ["nonsense", f"00-{'0' * 32}-00f067aa0ba902b7-01", "00-abc-def-01"])
-@pytest.mark.usefixtures("app")  # for its clean tables
+@pytest.mark.usefixtures("committed")  # other apps on the database, its tables emptied
 async def test_a_malformed_traceparent_starts_a_new_trace(
     backend: Backend, spans: InMemorySpanExporter, garbage: str
 ) -> None:
@@ -154,7 +154,7 @@ async def test_a_malformed_traceparent_starts_a_new_trace(
     assert server.parent is None
 
 
-@pytest.mark.usefixtures("app", "exporter")
+@pytest.mark.usefixtures("committed", "exporter")  # another app on the database, its tables emptied
 async def test_log_lines_in_a_request_carry_its_trace_and_span_ids(
     backend: Backend, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -182,7 +182,7 @@ async def test_tracing_off_records_nothing_yet_answers_a_traceparent(
     assert spans.get_finished_spans() == ()
 
 
-@pytest.mark.usefixtures("app")  # for its clean tables
+@pytest.mark.usefixtures("committed")  # other apps on the database, its tables emptied
 async def test_an_event_is_published_and_consumed_in_the_trace_of_the_request_that_wrote_it(
     backend: Backend, spans: InMemorySpanExporter, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -204,7 +204,7 @@ async def test_an_event_is_published_and_consumed_in_the_trace_of_the_request_th
     assert (received["trace_id"], received["span_id"]) == hex_ids(process)
 
 
-@pytest.mark.usefixtures("app")  # for its clean tables
+@pytest.mark.usefixtures("committed")  # other apps on the database, its tables emptied
 async def test_a_consumed_event_from_rabbitmq_is_in_the_trace_of_the_request_that_wrote_it(
     event_settings: Settings, spans: InMemorySpanExporter
 ) -> None:

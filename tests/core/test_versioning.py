@@ -118,6 +118,7 @@ def make_the_next_two_writes_overlap(monkeypatch: pytest.MonkeyPatch, app: FastA
     monkeypatch.setattr(UserService, "check_write", meet_then_check)
 
 
+@pytest.mark.usefixtures("committed")  # requests at once
 async def test_two_writers_with_the_same_if_match_one_wins(
     client: httpx.AsyncClient, app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -136,6 +137,7 @@ async def test_two_writers_with_the_same_if_match_one_wins(
     assert (row.name, row.version) == (winner, 2)
 
 
+@pytest.mark.usefixtures("committed")  # requests at once
 async def test_two_writers_without_if_match_both_apply(
     client: httpx.AsyncClient, app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:

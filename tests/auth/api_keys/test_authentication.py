@@ -128,6 +128,7 @@ async def test_a_superusers_scoped_key_is_no_superuser(app: FastAPI) -> None:
     assert me["permissions"] == ["products:read"]
 
 
+@pytest.mark.usefixtures("committed")  # another app on the database
 async def test_revocation_is_effective_at_the_next_request_in_every_process(app: FastAPI) -> None:
     _, token = await create_identity(app, permissions={"products": ["read"]})
     created = await create_api_key(app, token)

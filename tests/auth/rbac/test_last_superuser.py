@@ -51,6 +51,7 @@ async def test_a_superuser_may_go_while_another_stays(app: FastAPI) -> None:
     assert await active_superusers(app) == 1
 
 
+@pytest.mark.usefixtures("committed")  # requests at once
 @pytest.mark.parametrize(
     ("method", "body"),
     [("DELETE", None), ("PATCH", {"is_active": False}), ("PATCH", {"is_superuser": False})],

@@ -84,6 +84,7 @@ async def test_role_change_applies_on_the_next_request(app: FastAPI, client: htt
         assert (await caller.get("/users")).status_code == 403
 
 
+@pytest.mark.usefixtures("committed")  # another app on the database
 async def test_role_change_on_one_instance_applies_on_another(
     app: FastAPI, client: httpx.AsyncClient, settings: Settings
 ) -> None:
