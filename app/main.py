@@ -225,8 +225,9 @@ EXPOSED_HEADERS = [
 
 def include_routers(app: FastAPI, settings: Settings) -> None:
     # The domain modules carry the traffic, and routes are matched in the order they were
-    # included: theirs come first. No two routers share a path, so the order changes only
-    # how soon a request finds its route.
+    # included: theirs come first. Each is a PrefixedRouter, which declines a path outside
+    # its prefix before FastAPI tries its routes one by one. No two routers share a path,
+    # so the order changes only how soon a request finds its route.
     for router in (*DOMAIN_ROUTERS.values(), auth_router, api_keys_router, rbac_router, audit_routers.router):
         app.include_router(router, prefix=settings.API_PREFIX)
     app.include_router(health.router)

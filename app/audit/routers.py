@@ -1,14 +1,15 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from app.audit.schemas import AccessFilters, AccessLogRead, AuditChangeRead, ChangeFilters
 from app.audit.service import AuditService
 from app.auth.dependencies import require
 from app.core.deps import SessionDep
 from app.core.pagination import Paged, SortedListQuery, sort_field
+from app.core.routing import PrefixedRouter
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+router = PrefixedRouter(prefix="/audit", tags=["audit"])
 
 
 async def get_audit_service(session: SessionDep) -> AuditService:

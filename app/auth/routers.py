@@ -3,7 +3,7 @@
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import Depends, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
@@ -24,8 +24,9 @@ from app.auth.service import AuthService
 from app.core.deps import SessionDep, SettingsDep
 from app.core.openapi import error_responses
 from app.core.proxies import client_ip
+from app.core.routing import PrefixedRouter
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = PrefixedRouter(prefix="/auth", tags=["auth"])
 
 
 async def get_auth_service(session: SessionDep, settings: SettingsDep) -> AuthService:

@@ -2,7 +2,9 @@
 
 import httpx
 import pytest
+from starlette.routing import Match
 
+from app.core.routing import PrefixedRouter
 from tests.core.test_errors import assert_envelope
 
 MODULES = ("users", "posts", "products", "tasks", "customers")
@@ -39,3 +41,11 @@ async def test_paths_beside_a_prefix_are_not_its_routes(client: httpx.AsyncClien
     assert_envelope(nested, 404, "not_found")
     assert slash.status_code == 200  # the collection itself, not a redirect to it
     assert "Location" not in slash.headers
+
+
+def test_a_prefixed_router_declines_paths_outside_its_prefix_and_needs_one() -> None:
+    router = PrefixedRouter(prefix="/products")
+
+    assert router.matches({"type": "http", "path": "/users/1", "method": "GET"}) == (Match.NONE, {})
+    with pytest.raises(ValueError, match="needs a prefix"):
+        PrefixedRouter(prefix="")

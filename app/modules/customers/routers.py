@@ -1,18 +1,19 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 
 from app.auth.dependencies import require, service_for
 from app.core.http import IfMatch, IfNoneMatch, current_or_not_modified, location, with_etag
 from app.core.list_cache import CachedList, cached_list
 from app.core.openapi import error_responses
 from app.core.pagination import SortedListQuery, sort_field
+from app.core.routing import PrefixedRouter
 from app.core.schemas import Id
 from app.modules.customers.models import Customer
 from app.modules.customers.schemas import CustomerCreate, CustomerFilters, CustomerRead, CustomerReplace, CustomerUpdate
 from app.modules.customers.service import CustomerService
 
-router = APIRouter(prefix="/customers", tags=["customers"])
+router = PrefixedRouter(prefix="/customers", tags=["customers"])
 WRITE_ERRORS = error_responses(409)  # besides those every write can give: the email is taken
 
 ListCache = Annotated[CachedList, Depends(cached_list(Customer))]

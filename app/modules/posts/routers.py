@@ -1,17 +1,18 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 
 from app.auth.dependencies import require, service_for
 from app.core.http import IfMatch, IfNoneMatch, current_or_not_modified, location, with_etag
 from app.core.list_cache import CachedList, cached_list
 from app.core.pagination import ListQuery, SortedListQuery, sort_field
+from app.core.routing import PrefixedRouter
 from app.core.schemas import Id
 from app.modules.posts.models import Post
 from app.modules.posts.schemas import PostCount, PostCreate, PostFilters, PostRead, PostReplace, PostUpdate
 from app.modules.posts.service import PostService
 
-router = APIRouter(prefix="/posts", tags=["posts"])
+router = PrefixedRouter(prefix="/posts", tags=["posts"])
 
 ListCache = Annotated[CachedList, Depends(cached_list(Post))]
 Service = Annotated[PostService, Depends(service_for(PostService))]

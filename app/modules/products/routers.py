@@ -1,18 +1,19 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 
 from app.auth.dependencies import require, service_for
 from app.core.http import IfMatch, IfNoneMatch, current_or_not_modified, location, with_etag
 from app.core.list_cache import CachedList, cached_list
 from app.core.openapi import error_responses
 from app.core.pagination import SortedListQuery, sort_field
+from app.core.routing import PrefixedRouter
 from app.core.schemas import Id
 from app.modules.products.models import Product
 from app.modules.products.schemas import ProductCreate, ProductFilters, ProductRead, ProductReplace, ProductUpdate
 from app.modules.products.service import ProductService
 
-router = APIRouter(prefix="/products", tags=["products"])
+router = PrefixedRouter(prefix="/products", tags=["products"])
 WRITE_ERRORS = error_responses(409)  # besides those every write can give: the sku is taken
 
 ListCache = Annotated[CachedList, Depends(cached_list(Product))]

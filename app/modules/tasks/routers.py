@@ -1,17 +1,18 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 
 from app.auth.dependencies import require, service_for
 from app.core.http import IfMatch, IfNoneMatch, current_or_not_modified, location, with_etag
 from app.core.list_cache import CachedList, cached_list
 from app.core.pagination import SortedListQuery, sort_field
+from app.core.routing import PrefixedRouter
 from app.core.schemas import Id
 from app.modules.tasks.models import Task
 from app.modules.tasks.schemas import TaskCreate, TaskFilters, TaskRead, TaskReplace, TaskUpdate
 from app.modules.tasks.service import TaskService
 
-router = APIRouter(prefix="/tasks", tags=["tasks"])
+router = PrefixedRouter(prefix="/tasks", tags=["tasks"])
 
 ListCache = Annotated[CachedList, Depends(cached_list(Task))]
 Service = Annotated[TaskService, Depends(service_for(TaskService))]

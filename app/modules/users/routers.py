@@ -1,17 +1,18 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 
 from app.auth.accounts import User, UserRead, UserSortedQuery
 from app.auth.dependencies import require, service_for
 from app.core.http import IfMatch, IfNoneMatch, current_or_not_modified, location, with_etag
 from app.core.list_cache import CachedList, cached_list
 from app.core.openapi import error_responses
+from app.core.routing import PrefixedRouter
 from app.core.schemas import Id
 from app.modules.users.schemas import UserCreate, UserFilters, UserReplace, UserSearchFilters, UserStats, UserUpdate
 from app.modules.users.service import UserService
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = PrefixedRouter(prefix="/users", tags=["users"])
 WRITE_ERRORS = error_responses(409)  # besides those every write can give: the email is taken
 
 ListCache = Annotated[CachedList, Depends(cached_list(User))]
