@@ -4,11 +4,16 @@ A route opts in with one dependency and one call:
 
     ListCache = Annotated[CachedList, Depends(cached_list(User))]
 
-    async def list_users(query: UsersQuery, service: Service, cache: ListCache) -> object:
-        return await cache.respond(query, lambda: service.search(query.pagination, query.order, query))
+    async def list_users(query: UsersQuery, principal: CurrentPrincipal, cache: ListCache) -> object:
+        return await cache.respond(
+            query, lambda session: UserService(session, principal).search(query.pagination, query.order, query)
+        )
 
 Lists are the same for every caller allowed to see them, so the key is the query alone,
-taken after the route's permission dependencies have passed. `load` runs on a miss only.
+taken after the route's permission dependencies have passed. `load` runs on a miss only,
+on a read session the cache opens for it: a hit opens none. A route declaring the session
+(or a service on it) instead paid for it on every hit, 40% of a cached list's throughput
+(wrk, SQLite: 0.245-0.279 of the floor without it, 0.149-0.155 with it).
 """
 
 import hashlib
@@ -19,9 +24,11 @@ from typing import Any
 
 from fastapi import Request, Response
 from pydantic import TypeAdapter
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from app.core.cache import ListCache
+from app.core.database import SessionFactory
 from app.core.generations import watch
 from app.core.pagination import ListQuery, Page, PageHeaders
 
@@ -37,14 +44,17 @@ class CachedList:
         self.response = response
         self.namespaces = namespaces
 
-    async def respond(self, query: ListQuery, load: Callable[[], Awaitable[Page[Any]]]) -> Any:
+    async def respond(self, query: ListQuery, load: Callable[[AsyncSession], Awaitable[Page[Any]]]) -> Any:
         """The stored response for this query; else the items of the page `load` returns, stored
         as the route's `response_model` serializes them."""
         lookup = await self.cache.lookup(self.namespaces, self.query_digest(query))
         if lookup is not None and lookup.value is not None:
             # A hit answers with the stored bytes as they are: that is what a response cache is for.
             return self._hit(*_decode(lookup.value))
-        items = PageHeaders(self.request, self.response).respond(query.pagination, await load())
+        factory: SessionFactory = self.request.app.state.read_session_factory
+        async with factory() as session:
+            page = await load(session)
+        items = PageHeaders(self.request, self.response).respond(query.pagination, page)
         self.response.headers["X-Cache"] = "MISS"
         if lookup is not None:
             adapter = _adapter(self._response_model())

@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response, status
 
-from app.auth.dependencies import require, service_for
+from app.auth.dependencies import CurrentPrincipal, require, service_for
 from app.core.http import IfMatch, IfNoneMatch, current_or_not_modified, location, with_etag
 from app.core.list_cache import CachedList, cached_list
 from app.core.openapi import error_responses
@@ -26,9 +26,13 @@ class CustomerQuery(CustomerFilters, SortedListQuery):
 
 
 @router.get("", response_model=list[CustomerRead], dependencies=[require("customers", "read")])
-async def list_customers(query: Annotated[CustomerQuery, Query()], service: Service, cache: ListCache) -> object:
+async def list_customers(
+    query: Annotated[CustomerQuery, Query()], principal: CurrentPrincipal, cache: ListCache
+) -> object:
     """List customers, filtered by text and company."""
-    return await cache.respond(query, lambda: service.search(query.pagination, query.order, query))
+    return await cache.respond(
+        query, lambda session: CustomerService(session, principal).search(query.pagination, query.order, query)
+    )
 
 
 @router.post(

@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response, status
 
-from app.auth.dependencies import require, service_for
+from app.auth.dependencies import CurrentPrincipal, require, service_for
 from app.core.http import IfMatch, IfNoneMatch, current_or_not_modified, location, with_etag
 from app.core.list_cache import CachedList, cached_list
 from app.core.pagination import ListQuery, SortedListQuery, sort_field
@@ -24,15 +24,17 @@ class PostQuery(PostFilters, SortedListQuery):
 
 
 @router.get("", response_model=list[PostRead], dependencies=[require("posts", "read")])
-async def list_posts(query: Annotated[PostQuery, Query()], service: Service, cache: ListCache) -> object:
+async def list_posts(query: Annotated[PostQuery, Query()], principal: CurrentPrincipal, cache: ListCache) -> object:
     """List posts, optionally one user's."""
-    return await cache.respond(query, lambda: service.search(query.pagination, query.order, query))
+    return await cache.respond(
+        query, lambda session: PostService(session, principal).search(query.pagination, query.order, query)
+    )
 
 
 @router.get("/stats", response_model=list[PostCount], dependencies=[require("posts", "read")])
-async def post_stats(query: Annotated[ListQuery, Query()], service: Service, cache: ListCache) -> object:
+async def post_stats(query: Annotated[ListQuery, Query()], principal: CurrentPrincipal, cache: ListCache) -> object:
     """Posts per user, most first (users without posts are not listed)."""
-    return await cache.respond(query, lambda: service.stats(query.pagination))
+    return await cache.respond(query, lambda session: PostService(session, principal).stats(query.pagination))
 
 
 @router.post(

@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response, status
 
-from app.auth.dependencies import require, service_for
+from app.auth.dependencies import CurrentPrincipal, require, service_for
 from app.core.http import IfMatch, IfNoneMatch, current_or_not_modified, location, with_etag
 from app.core.list_cache import CachedList, cached_list
 from app.core.openapi import error_responses
@@ -26,9 +26,13 @@ class ProductQuery(ProductFilters, SortedListQuery):
 
 
 @router.get("", response_model=list[ProductRead], dependencies=[require("products", "read")])
-async def list_products(query: Annotated[ProductQuery, Query()], service: Service, cache: ListCache) -> object:
+async def list_products(
+    query: Annotated[ProductQuery, Query()], principal: CurrentPrincipal, cache: ListCache
+) -> object:
     """List products, filtered by text, price range and availability."""
-    return await cache.respond(query, lambda: service.search(query.pagination, query.order, query))
+    return await cache.respond(
+        query, lambda session: ProductService(session, principal).search(query.pagination, query.order, query)
+    )
 
 
 @router.post(

@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response, status
 
-from app.auth.dependencies import require, service_for
+from app.auth.dependencies import CurrentPrincipal, require, service_for
 from app.core.http import IfMatch, IfNoneMatch, current_or_not_modified, location, with_etag
 from app.core.list_cache import CachedList, cached_list
 from app.core.pagination import SortedListQuery, sort_field
@@ -24,9 +24,11 @@ class TaskQuery(TaskFilters, SortedListQuery):
 
 
 @router.get("", response_model=list[TaskRead], dependencies=[require("tasks", "read")])
-async def list_tasks(query: Annotated[TaskQuery, Query()], service: Service, cache: ListCache) -> object:
+async def list_tasks(query: Annotated[TaskQuery, Query()], principal: CurrentPrincipal, cache: ListCache) -> object:
     """List tasks, filtered by status, priority, assignee, customer and due date."""
-    return await cache.respond(query, lambda: service.search(query.pagination, query.order, query))
+    return await cache.respond(
+        query, lambda session: TaskService(session, principal).search(query.pagination, query.order, query)
+    )
 
 
 @router.post(

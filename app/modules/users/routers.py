@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request, Response, status
 
 from app.auth.accounts import User, UserRead, UserSortedQuery
-from app.auth.dependencies import require, service_for
+from app.auth.dependencies import CurrentPrincipal, require, service_for
 from app.core.http import IfMatch, IfNoneMatch, current_or_not_modified, location, with_etag
 from app.core.list_cache import CachedList, cached_list
 from app.core.openapi import error_responses
@@ -28,17 +28,21 @@ class UserSearchQuery(UserSearchFilters, UserSortedQuery):
 
 
 @router.get("", response_model=list[UserRead], dependencies=[require("users", "read")])
-async def list_users(query: Annotated[UserQuery, Query()], service: Service, cache: ListCache) -> object:
+async def list_users(query: Annotated[UserQuery, Query()], principal: CurrentPrincipal, cache: ListCache) -> object:
     """List users, filtered by text."""
-    return await cache.respond(query, lambda: service.search(query.pagination, query.order, q=query.q))
+    return await cache.respond(
+        query, lambda session: UserService(session, principal).search(query.pagination, query.order, q=query.q)
+    )
 
 
 @router.get("/search", response_model=list[UserRead], dependencies=[require("users", "read")])
-async def search_users(query: Annotated[UserSearchQuery, Query()], service: Service, cache: ListCache) -> object:
+async def search_users(
+    query: Annotated[UserSearchQuery, Query()], principal: CurrentPrincipal, cache: ListCache
+) -> object:
     """Search users by text, name and creation time."""
     return await cache.respond(
         query,
-        lambda: service.search(
+        lambda session: UserService(session, principal).search(
             query.pagination, query.order, q=query.q, name=query.name, created_after=query.created_after
         ),
     )
