@@ -20,12 +20,12 @@ from app.audit import routers as audit_routers
 from app.audit.access_log import AccessLogWriter
 from app.audit.history_routes import with_record_history
 from app.audit.middleware import AuditMiddleware
-from app.auth.api_keys.openapi import document_api_keys
-from app.auth.api_keys.routers import router as api_keys_router
 from app.auth.api_keys.usage import KeyUsageRecorder
 from app.auth.principal_cache import PrincipalCache
-from app.auth.rbac.routers import router as rbac_router
-from app.auth.routers import router as auth_router
+from app.auth.routers.api_keys import router as api_keys_router
+from app.auth.routers.api_keys_openapi import document_api_keys
+from app.auth.routers.auth import router as auth_router
+from app.auth.routers.rbac import router as rbac_router
 from app.auth.throttle import LoginThrottle
 from app.auth.tokens import AccessTokenDecoder
 from app.core import docs, health, landing

@@ -15,6 +15,7 @@ from app.auth.api_keys.service import INVALID_KEY, verify_api_key
 from app.auth.api_keys.usage import KeyUsageRecorder
 from app.auth.principal_cache import PrincipalCache, VerifiedCaller
 from app.auth.rbac.catalogue import ACTIONS, permission
+from app.auth.rbac.repository import RoleRepository
 from app.auth.repository import AuthRepository
 from app.auth.tokens import AccessTokenDecoder, TokenClaims
 from app.core.context import actor_id_var, api_key_id_var
@@ -128,7 +129,9 @@ async def _verify_in_database(session: AsyncSession, claims: TokenClaims) -> Ver
     user, session_revoked_at, session_exists, token_revoked = row
     if not session_exists or session_revoked_at is not None or token_revoked or not user.is_active:
         raise Unauthorized("Invalid or expired token")
-    permissions = frozenset() if user.is_superuser else frozenset(await repository.permissions_of(claims.user_id))
+    permissions = (
+        frozenset() if user.is_superuser else frozenset(await RoleRepository(session).permissions_of(claims.user_id))
+    )
     return VerifiedCaller(claims.user_id, user.is_superuser, permissions)
 
 

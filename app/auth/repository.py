@@ -8,7 +8,6 @@ from sqlmodel import col
 
 from app.auth.accounts import User
 from app.auth.models import AuthSession, RefreshToken, UserRevokedToken
-from app.auth.rbac.models import RoleGrant, UserRole
 from app.auth.tokens import TokenClaims
 from app.core.database import mark_written
 from app.core.models import utcnow
@@ -34,15 +33,6 @@ class AuthRepository(SessionBound):
             return None
         user, revoked_at, session_exists, token_revoked = row
         return user, revoked_at, bool(session_exists), bool(token_revoked)
-
-    async def permissions_of(self, user_id: int) -> set[str]:
-        statement = (
-            select(col(RoleGrant.module), col(RoleGrant.action))
-            .join(UserRole, col(UserRole.role_id) == RoleGrant.role_id)
-            .where(col(UserRole.user_id) == user_id)
-            .distinct()
-        )
-        return {f"{module}:{action}" for module, action in (await self.session.execute(statement)).all()}
 
     async def add_session(self, auth_session: AuthSession) -> None:
         self.session.add(auth_session)

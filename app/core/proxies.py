@@ -1,6 +1,6 @@
 """Who the client is behind reverse proxies: X-Forwarded-For, believed only from trusted ones.
 
-The access log (app.audit.middleware) and the login throttle (app.auth.routers) read it alike.
+The access log (app.audit.middleware) and the login throttle (app.auth.routers.auth) read it alike.
 """
 
 from functools import lru_cache

@@ -20,8 +20,8 @@ from app.auth.api_keys.repository import ApiKeyRepository
 from app.auth.api_keys.schemas import ApiKeyCreated, ApiKeyRead
 from app.auth.principal_cache import VerifiedCaller
 from app.auth.rbac.ceiling import ensure_may_manage_user, ensure_within_ceiling, grant_permissions
+from app.auth.rbac.repository import RoleRepository
 from app.auth.rbac.service import normalize_grants
-from app.auth.repository import AuthRepository
 from app.core.database import transaction
 from app.core.errors import NotFound, Unauthorized
 from app.core.models import utcnow
@@ -68,7 +68,7 @@ async def verify_api_key(session: AsyncSession, key: str) -> VerifiedCaller:
     if not matches(api_key.key_hash, key) or not owner_active or _expired(api_key.expires_at):
         raise Unauthorized(INVALID_KEY)
     owner_permissions = (
-        frozenset() if owner_is_superuser else frozenset(await AuthRepository(session).permissions_of(api_key.user_id))
+        frozenset() if owner_is_superuser else frozenset(await RoleRepository(session).permissions_of(api_key.user_id))
     )
     is_superuser, permissions = effective_permissions(api_key.permissions, owner_is_superuser, owner_permissions)
     assert api_key.id is not None
@@ -142,7 +142,7 @@ class ApiKeyService:
         if grants is None or owner.is_superuser:
             return
         assert owner.id is not None
-        held = frozenset(await AuthRepository(self.session).permissions_of(owner.id))
+        held = frozenset(await RoleRepository(self.session).permissions_of(owner.id))
         ensure_within_ceiling(Owner(owner.id, owner.is_superuser, held), grant_permissions(grants))
 
     async def _reads(self, keys: Sequence[ApiKey]) -> list[ApiKeyRead]:

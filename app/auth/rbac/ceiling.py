@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.accounts import User
-from app.auth.repository import AuthRepository
+from app.auth.rbac.repository import RoleRepository
 from app.core.errors import Forbidden
 from app.core.ownership import Holder, holds
 
@@ -45,4 +45,4 @@ async def ensure_may_manage_user(session: AsyncSession, caller: Holder | None, t
     if target.is_superuser:
         raise Forbidden("Only a superuser can change or delete a superuser")
     assert target.id is not None
-    ensure_within_ceiling(caller, await AuthRepository(session).permissions_of(target.id))
+    ensure_within_ceiling(caller, await RoleRepository(session).permissions_of(target.id))

@@ -51,6 +51,15 @@ class RoleRepository(BaseRepository[Role]):
     async def existing_ids(self, role_ids: Sequence[int]) -> set[int]:
         return set(await self.session.scalars(select(col(Role.id)).where(col(Role.id).in_(role_ids))))
 
+    async def permissions_of(self, user_id: int) -> set[str]:
+        statement = (
+            select(col(RoleGrant.module), col(RoleGrant.action))
+            .join(UserRole, col(UserRole.role_id) == RoleGrant.role_id)
+            .where(col(UserRole.user_id) == user_id)
+            .distinct()
+        )
+        return {f"{module}:{action}" for module, action in (await self.session.execute(statement)).all()}
+
     async def roles_of_user(self, user_id: int) -> list[Role]:
         statement = (
             select(Role)
