@@ -57,16 +57,25 @@ class Principal:
         return wanted in self.permissions or (action in SCOPED_ACTIONS and scoped(wanted) in self.permissions)
 
 
-async def get_principal(request: Request, token: Annotated[str | None, Depends(bearer_scheme)]) -> Principal:
+async def get_principal(request: Request, _token: Annotated[str | None, Depends(bearer_scheme)]) -> Principal:
     """Valid access token or API key, the user exists and is active; else 401.
 
-    FastAPI caches a dependency per request and per set of security scopes: a route's
-    `require(...)` and its service each resolve this one, so the caller verified by the
-    first is kept on the request for the second.
+    `_token` declares the bearer scheme in the OpenAPI schema; `principal_of` reads it.
+    """
+    return await principal_of(request)
+
+
+async def principal_of(request: Request) -> Principal:
+    """The request's caller, verified on first use and kept on the request.
+
+    What `require(...)` and `service_for(...)` call instead of declaring `CurrentPrincipal`:
+    FastAPI caches a dependency per set of security scopes, and solves a dependency's own
+    dependencies again wherever it is declared, so each declaration was a second solve of
+    this one and of the bearer scheme (a twelfth of a GET by id's instructions).
     """
     known: Principal | None = getattr(request.state, "principal", None)
     if known is None:
-        known = request.state.principal = await authenticate(request, token)
+        known = request.state.principal = await authenticate(request, await bearer_scheme(request))
     return known
 
 
@@ -164,7 +173,8 @@ class PermissionCheck:
                 raise ValueError(f"unknown action {action!r}")
         self.required = required
 
-    async def __call__(self, principal: CurrentPrincipal) -> Principal:
+    async def __call__(self, request: Request, _token: Annotated[str | None, Depends(bearer_scheme)]) -> Principal:
+        principal = await principal_of(request)
         for module, action in self.required:
             if not principal.can(module, action):
                 raise Forbidden(f"missing {permission(module, action)}")
@@ -176,7 +186,8 @@ class PermissionCheck:
 
 def require(module: str, action: str, *also: tuple[str, str]) -> Any:
     """The route-level permission: `dependencies=[require("products", "update")]`; a route needing
-    more than one names the others after it: `require("users", "read", ("roles", "read"))`.
+    more than one names the others after it: `require("users", "read", ("roles", "read"))`. A route
+    that needs the caller takes it from here: `principal: Annotated[Principal, require("posts", "read")]`.
 
     Declared as OAuth2 scopes (all required), so the OpenAPI schema shows each operation's permissions.
     """
@@ -184,10 +195,10 @@ def require(module: str, action: str, *also: tuple[str, str]) -> Any:
     return Security(PermissionCheck(*required), scopes=[permission(*pair) for pair in required])
 
 
-def service_for(service_class: type[ServiceT]) -> Callable[[AsyncSession, Principal], Awaitable[ServiceT]]:
+def service_for(service_class: type[ServiceT]) -> Callable[[Request, AsyncSession], Awaitable[ServiceT]]:
     """A dependency building `service_class` on the request's session, acting for its caller."""
 
-    async def build(session: SessionDep, principal: CurrentPrincipal) -> ServiceT:
-        return service_class(session, principal)
+    async def build(request: Request, session: SessionDep) -> ServiceT:
+        return service_class(session, await principal_of(request))
 
     return build

@@ -27,8 +27,13 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     factory: SessionFactory = (
         state.read_session_factory if request.method in READ_ONLY_METHODS else state.session_factory
     )
-    async with factory() as session:
+    # Not `async with factory()`: AsyncSession's exit closes the session in a shielded task
+    # of its own, one more task per request for what this `finally` does on the request's own.
+    session = factory()
+    try:
         yield session
+    finally:
+        await session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.context import current_actor_id
@@ -84,6 +85,14 @@ class CrudService(Generic[ModelT]):
         if instance is None:
             raise NotFound(f"{self.resource_name} {id_} not found")
         return instance
+
+    async def read(self, id_: int) -> Row[Any]:
+        """The resource as a GET by id answers with it: its columns, no instance to change
+        (`BaseRepository.read`; a write loads it with `get`)."""
+        row = await self.repository.read(id_)
+        if row is None:
+            raise NotFound(f"{self.resource_name} {id_} not found")
+        return row
 
     async def list(self, pagination: Pagination, sort: Sequence[SortField], filters: Filters = ()) -> Page[ModelT]:
         return await self.repository.page(filters=filters, sort=sort, skip=pagination.skip, limit=pagination.limit)

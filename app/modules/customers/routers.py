@@ -1,8 +1,9 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, Response, status
+from sqlalchemy import Row
 
-from app.auth.dependencies import CurrentPrincipal, require, service_for
+from app.auth.dependencies import Principal, require, service_for
 from app.core.http import IfMatch, IfNoneMatch, current_or_not_modified, location, with_etag
 from app.core.list_cache import CachedList, cached_list
 from app.core.openapi import error_responses
@@ -25,9 +26,11 @@ class CustomerQuery(CustomerFilters, SortedListQuery):
     sort: str | None = sort_field(sortable)
 
 
-@router.get("", response_model=list[CustomerRead], dependencies=[require("customers", "read")])
+@router.get("", response_model=list[CustomerRead])
 async def list_customers(
-    query: Annotated[CustomerQuery, Query()], principal: CurrentPrincipal, cache: ListCache
+    query: Annotated[CustomerQuery, Query()],
+    principal: Annotated[Principal, require("customers", "read")],
+    cache: ListCache,
 ) -> object:
     """List customers, filtered by text and company."""
     return await cache.respond(
@@ -53,9 +56,9 @@ async def create_customer(body: CustomerCreate, service: Service, response: Resp
 @router.get("/{customer_id}", response_model=CustomerRead, dependencies=[require("customers", "read")])
 async def get_customer(
     customer_id: Id, service: Service, response: Response, if_none_match: IfNoneMatch = None
-) -> Customer | Response:
+) -> Row[Any] | Response:
     """Get one customer (304 when `If-None-Match` holds its current ETag)."""
-    return current_or_not_modified(await service.get(customer_id), response, if_none_match)
+    return current_or_not_modified(await service.read(customer_id), response, if_none_match)
 
 
 @router.put(

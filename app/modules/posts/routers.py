@@ -1,8 +1,9 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, Response, status
+from sqlalchemy import Row
 
-from app.auth.dependencies import CurrentPrincipal, require, service_for
+from app.auth.dependencies import Principal, require, service_for
 from app.core.http import IfMatch, IfNoneMatch, current_or_not_modified, location, with_etag
 from app.core.list_cache import CachedList, cached_list
 from app.core.pagination import ListQuery, SortedListQuery, sort_field
@@ -23,16 +24,20 @@ class PostQuery(PostFilters, SortedListQuery):
     sort: str | None = sort_field(sortable)
 
 
-@router.get("", response_model=list[PostRead], dependencies=[require("posts", "read")])
-async def list_posts(query: Annotated[PostQuery, Query()], principal: CurrentPrincipal, cache: ListCache) -> object:
+@router.get("", response_model=list[PostRead])
+async def list_posts(
+    query: Annotated[PostQuery, Query()], principal: Annotated[Principal, require("posts", "read")], cache: ListCache
+) -> object:
     """List posts, optionally one user's."""
     return await cache.respond(
         query, lambda session: PostService(session, principal).search(query.pagination, query.order, query)
     )
 
 
-@router.get("/stats", response_model=list[PostCount], dependencies=[require("posts", "read")])
-async def post_stats(query: Annotated[ListQuery, Query()], principal: CurrentPrincipal, cache: ListCache) -> object:
+@router.get("/stats", response_model=list[PostCount])
+async def post_stats(
+    query: Annotated[ListQuery, Query()], principal: Annotated[Principal, require("posts", "read")], cache: ListCache
+) -> object:
     """Posts per user, most first (users without posts are not listed)."""
     return await cache.respond(query, lambda session: PostService(session, principal).stats(query.pagination))
 
@@ -51,9 +56,9 @@ async def create_post(body: PostCreate, service: Service, response: Response, re
 @router.get("/{post_id}", response_model=PostRead, dependencies=[require("posts", "read")])
 async def get_post(
     post_id: Id, service: Service, response: Response, if_none_match: IfNoneMatch = None
-) -> Post | Response:
+) -> Row[Any] | Response:
     """Get one post (304 when `If-None-Match` holds its current ETag)."""
-    return current_or_not_modified(await service.get(post_id), response, if_none_match)
+    return current_or_not_modified(await service.read(post_id), response, if_none_match)
 
 
 @router.put("/{post_id}", response_model=PostRead, dependencies=[require("posts", "update")])

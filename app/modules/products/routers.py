@@ -1,8 +1,9 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, Response, status
+from sqlalchemy import Row
 
-from app.auth.dependencies import CurrentPrincipal, require, service_for
+from app.auth.dependencies import Principal, require, service_for
 from app.core.http import IfMatch, IfNoneMatch, current_or_not_modified, location, with_etag
 from app.core.list_cache import CachedList, cached_list
 from app.core.openapi import error_responses
@@ -25,9 +26,11 @@ class ProductQuery(ProductFilters, SortedListQuery):
     sort: str | None = sort_field(sortable)
 
 
-@router.get("", response_model=list[ProductRead], dependencies=[require("products", "read")])
+@router.get("", response_model=list[ProductRead])
 async def list_products(
-    query: Annotated[ProductQuery, Query()], principal: CurrentPrincipal, cache: ListCache
+    query: Annotated[ProductQuery, Query()],
+    principal: Annotated[Principal, require("products", "read")],
+    cache: ListCache,
 ) -> object:
     """List products, filtered by text, price range and availability."""
     return await cache.respond(
@@ -53,9 +56,9 @@ async def create_product(body: ProductCreate, service: Service, response: Respon
 @router.get("/{product_id}", response_model=ProductRead, dependencies=[require("products", "read")])
 async def get_product(
     product_id: Id, service: Service, response: Response, if_none_match: IfNoneMatch = None
-) -> Product | Response:
+) -> Row[Any] | Response:
     """Get one product (304 when `If-None-Match` holds its current ETag)."""
-    return current_or_not_modified(await service.get(product_id), response, if_none_match)
+    return current_or_not_modified(await service.read(product_id), response, if_none_match)
 
 
 @router.put(

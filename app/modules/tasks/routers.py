@@ -1,8 +1,9 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, Response, status
+from sqlalchemy import Row
 
-from app.auth.dependencies import CurrentPrincipal, require, service_for
+from app.auth.dependencies import Principal, require, service_for
 from app.core.http import IfMatch, IfNoneMatch, current_or_not_modified, location, with_etag
 from app.core.list_cache import CachedList, cached_list
 from app.core.pagination import SortedListQuery, sort_field
@@ -23,8 +24,10 @@ class TaskQuery(TaskFilters, SortedListQuery):
     sort: str | None = sort_field(sortable)
 
 
-@router.get("", response_model=list[TaskRead], dependencies=[require("tasks", "read")])
-async def list_tasks(query: Annotated[TaskQuery, Query()], principal: CurrentPrincipal, cache: ListCache) -> object:
+@router.get("", response_model=list[TaskRead])
+async def list_tasks(
+    query: Annotated[TaskQuery, Query()], principal: Annotated[Principal, require("tasks", "read")], cache: ListCache
+) -> object:
     """List tasks, filtered by status, priority, assignee, customer and due date."""
     return await cache.respond(
         query, lambda session: TaskService(session, principal).search(query.pagination, query.order, query)
@@ -45,9 +48,9 @@ async def create_task(body: TaskCreate, service: Service, response: Response, re
 @router.get("/{task_id}", response_model=TaskRead, dependencies=[require("tasks", "read")])
 async def get_task(
     task_id: Id, service: Service, response: Response, if_none_match: IfNoneMatch = None
-) -> Task | Response:
+) -> Row[Any] | Response:
     """Get one task (304 when `If-None-Match` holds its current ETag)."""
-    return current_or_not_modified(await service.get(task_id), response, if_none_match)
+    return current_or_not_modified(await service.read(task_id), response, if_none_match)
 
 
 @router.put("/{task_id}", response_model=TaskRead, dependencies=[require("tasks", "update")])

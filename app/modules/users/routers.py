@@ -1,9 +1,10 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, Response, status
+from sqlalchemy import Row
 
 from app.auth.accounts import User, UserRead, UserSortedQuery
-from app.auth.dependencies import CurrentPrincipal, require, service_for
+from app.auth.dependencies import Principal, require, service_for
 from app.core.http import IfMatch, IfNoneMatch, current_or_not_modified, location, with_etag
 from app.core.list_cache import CachedList, cached_list
 from app.core.openapi import error_responses
@@ -27,17 +28,21 @@ class UserSearchQuery(UserSearchFilters, UserSortedQuery):
     pass
 
 
-@router.get("", response_model=list[UserRead], dependencies=[require("users", "read")])
-async def list_users(query: Annotated[UserQuery, Query()], principal: CurrentPrincipal, cache: ListCache) -> object:
+@router.get("", response_model=list[UserRead])
+async def list_users(
+    query: Annotated[UserQuery, Query()], principal: Annotated[Principal, require("users", "read")], cache: ListCache
+) -> object:
     """List users, filtered by text."""
     return await cache.respond(
         query, lambda session: UserService(session, principal).search(query.pagination, query.order, q=query.q)
     )
 
 
-@router.get("/search", response_model=list[UserRead], dependencies=[require("users", "read")])
+@router.get("/search", response_model=list[UserRead])
 async def search_users(
-    query: Annotated[UserSearchQuery, Query()], principal: CurrentPrincipal, cache: ListCache
+    query: Annotated[UserSearchQuery, Query()],
+    principal: Annotated[Principal, require("users", "read")],
+    cache: ListCache,
 ) -> object:
     """Search users by text, name and creation time."""
     return await cache.respond(
@@ -72,9 +77,9 @@ async def create_user(body: UserCreate, service: Service, request: Request, resp
 @router.get("/{user_id}", response_model=UserRead, dependencies=[require("users", "read")])
 async def get_user(
     user_id: Id, service: Service, response: Response, if_none_match: IfNoneMatch = None
-) -> User | Response:
+) -> Row[Any] | Response:
     """Get one user (304 when `If-None-Match` holds its current ETag)."""
-    return current_or_not_modified(await service.get(user_id), response, if_none_match)
+    return current_or_not_modified(await service.read(user_id), response, if_none_match)
 
 
 @router.put("/{user_id}", response_model=UserRead, dependencies=[require("users", "update")], responses=WRITE_ERRORS)
