@@ -1,6 +1,6 @@
 """CPU time per request with no network and no load generator: the app called in process.
 
-    python -m bench.cpu [--requests 800] [--rounds 9] [--products 10000] [--audit-rows 10000]
+    python -m bench.cpu [--requests 800] [--rounds 9] [--products 10000] [--audit-rows 10000] [--only NAME...]
 
 wrk's req/s on a shared two-core host moves by a third from one run to the next (wrk, the
 databases and the server share the cores). The CPU time this process spends per request,
@@ -92,6 +92,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--audit-rows", type=int, default=10_000, help="Rows in audit_changes (the history read)")
+    parser.add_argument("--only", nargs="+", metavar="SCENARIO", help="Measure these scenarios only, by name")
     args = parser.parse_args()
     run = os.urandom(4).hex()
 
@@ -112,6 +113,8 @@ def main() -> None:
             ("product_history", "GET", f"/products/{product_id}/history", lambda _: b"", token),
             ("create_product", "POST", "/products", product, token),
         ]
+        if args.only:
+            requests = [request for request in requests if request[0] in args.only]
         print(f"{'scenario':<24}{'min':>11}{'median':>13}   (CPU per request, {args.rounds} rounds of {args.requests})")
         uvloop.run(measure(requests, args.requests, args.rounds))
 

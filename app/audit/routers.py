@@ -22,8 +22,7 @@ Service = Annotated[AuditService, Depends(get_audit_service)]
 class NewestFirst(SortedListQuery):
     # Newest first unless asked otherwise; `id` breaks ties between rows of the same instant.
     sortable = ("created_at", "id")
-    default_sort = "-created_at,-id"
-    sort: str | None = sort_field(sortable)
+    sort: str = sort_field(sortable, default="-created_at,-id")
 
 
 class ChangeQuery(ChangeFilters, NewestFirst):

@@ -49,7 +49,7 @@ class UserSortedQuery(SortedListQuery):
     """Users in any list of them (`GET /users`, a role's holders) sort by these."""
 
     sortable = ("id", "email", "name", "surname", "created_at", "updated_at")
-    sort: str | None = sort_field(sortable)
+    sort: str = sort_field(sortable)
 
 
 _ACTIVE_SUPERUSER = (col(User.is_superuser).is_(True), col(User.is_active).is_(True))

@@ -67,10 +67,10 @@ class ListQuery(BaseModel):
     Unknown parameters are ignored.
     """
 
-    skip: int | None = Field(default=None, ge=0, le=MAX_OFFSET, description="Rows to skip")
-    limit: int | None = Field(default=None, ge=1, le=MAX_LIMIT, description="Rows to return")
-    page: int | None = Field(default=None, ge=1, le=MAX_PAGE, description="Page number, from 1")
-    per_page: int | None = Field(default=None, ge=1, le=MAX_LIMIT, description="Rows per page")
+    skip: int = Field(default=0, ge=0, le=MAX_OFFSET, description="Rows to skip")
+    limit: int = Field(default=10, ge=1, le=MAX_LIMIT, description="Rows to return")
+    page: int = Field(default=1, ge=1, le=MAX_PAGE, description="Page number, from 1")
+    per_page: int = Field(default=10, ge=1, le=MAX_LIMIT, description="Rows per page")
 
     _pagination: Pagination = PrivateAttr(default_factory=Pagination)
     _order: list[SortField] = PrivateAttr(default_factory=list)
@@ -93,8 +93,9 @@ class ListQuery(BaseModel):
         return self._order
 
     def _window(self) -> Pagination:
-        by_page = self.page is not None or self.per_page is not None
-        if by_page and (self.skip is not None or self.limit is not None):
+        given = self.model_fields_set
+        by_page = "page" in given or "per_page" in given
+        if by_page and ("skip" in given or "limit" in given):
             raise ValidationFailed(
                 "Use either skip/limit or page/per_page, not both",
                 details=[
@@ -102,34 +103,33 @@ class ListQuery(BaseModel):
                 ],
             )
         if by_page:
-            size = self.per_page or 10
-            return Pagination(((self.page or 1) - 1) * size, size, page_style=True)
-        return Pagination(self.skip or 0, self.limit or 10)
+            return Pagination((self.page - 1) * self.per_page, self.per_page, page_style=True)
+        return Pagination(self.skip, self.limit)
 
     def _sort_fields(self) -> list[SortField]:
         return []
 
 
-def sort_field(sortable: Sequence[str]) -> Any:
+def sort_field(sortable: Sequence[str], default: str = "id") -> Any:
     """The `sort` parameter of a `SortedListQuery` subclass, documented with its `sortable` names."""
     description = f"Comma-separated, '-' for descending: {', '.join(sortable)}"
-    return Field(default=None, max_length=200, description=description)
+    return Field(default=default, max_length=200, description=description)
 
 
 class SortedListQuery(ListQuery):
     """A list's query string with `sort=name,-created_at` over the names in `sortable`.
 
     A subclass names them and documents them:
-    `sortable = ("id", "name")` then `sort: str | None = sort_field(sortable)`.
+    `sortable = ("id", "name")` then `sort: str = sort_field(sortable)` (sorted by `id` unless
+    `sort_field` names another default).
     """
 
     sortable: ClassVar[tuple[str, ...]] = ("id",)
-    default_sort: ClassVar[str] = "id"
-    sort: str | None = Field(default=None, max_length=200)
+    sort: str = Field(default="id", max_length=200)
 
     def _sort_fields(self) -> list[SortField]:
         fields = []
-        for raw in (self.default_sort if self.sort is None else self.sort).split(","):
+        for raw in self.sort.split(","):
             token = raw.strip()
             name = token.removeprefix("-")
             if name not in self.sortable:

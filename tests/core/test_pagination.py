@@ -161,7 +161,16 @@ async def test_a_lists_query_parameters_are_documented(anon_client: httpx.AsyncC
     assert list(parameters) == [*window, "q", "status", "priority", "assignee_id", "customer_id", "due_before"]
     assert all(parameter["in"] == "query" and not parameter["required"] for parameter in parameters.values())
     assert parameters["limit"]["description"] == "Rows to return"
-    assert {"type": "integer", "minimum": 1, "maximum": 100} in parameters["limit"]["schema"]["anyOf"]
+    assert parameters["limit"]["schema"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 100,
+        "default": 10,
+        "description": "Rows to return",
+        "title": "Limit",
+    }
+    assert parameters["sort"]["schema"]["default"] == "id"
+    assert parameters["page"]["schema"]["default"] == 1
     assert {"$ref": "#/components/schemas/TaskStatus"} in parameters["status"]["schema"]["anyOf"]
     assert schema["components"]["schemas"]["TaskStatus"]["enum"] == ["todo", "in_progress", "done"]
 

@@ -29,7 +29,7 @@ Service = Annotated[ApiKeyService, Depends(get_api_key_service)]
 
 class ApiKeyQuery(SortedListQuery):
     sortable = ("id", "name", "created_at", "expires_at")
-    sort: str | None = sort_field(sortable)
+    sort: str = sort_field(sortable)
 
 
 KeysQuery = Annotated[ApiKeyQuery, Query()]

@@ -33,7 +33,7 @@ SEE_ASSIGNMENTS = require("users", "read", ("roles", "read"))
 
 class RoleQuery(SortedListQuery):
     sortable = ("id", "name", "created_at", "updated_at")
-    sort: str | None = sort_field(sortable)
+    sort: str = sort_field(sortable)
 
 
 @router.get("/rbac/modules", response_model=list[ModuleActions], dependencies=[require("roles", "read")])

@@ -23,7 +23,7 @@ Service = Annotated[CustomerService, Depends(service_for(CustomerService))]
 
 class CustomerQuery(CustomerFilters, SortedListQuery):
     sortable = ("id", "name", "email", "company", "created_at", "updated_at")
-    sort: str | None = sort_field(sortable)
+    sort: str = sort_field(sortable)
 
 
 @router.get("", response_model=list[CustomerRead])

@@ -21,7 +21,7 @@ Service = Annotated[PostService, Depends(service_for(PostService))]
 
 class PostQuery(PostFilters, SortedListQuery):
     sortable = ("id", "title", "user_id", "created_at", "updated_at")
-    sort: str | None = sort_field(sortable)
+    sort: str = sort_field(sortable)
 
 
 @router.get("", response_model=list[PostRead])

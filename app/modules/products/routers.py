@@ -23,7 +23,7 @@ Service = Annotated[ProductService, Depends(service_for(ProductService))]
 
 class ProductQuery(ProductFilters, SortedListQuery):
     sortable = ("id", "sku", "name", "price", "stock", "created_at", "updated_at")
-    sort: str | None = sort_field(sortable)
+    sort: str = sort_field(sortable)
 
 
 @router.get("", response_model=list[ProductRead])

@@ -21,7 +21,7 @@ Service = Annotated[TaskService, Depends(service_for(TaskService))]
 
 class TaskQuery(TaskFilters, SortedListQuery):
     sortable = ("id", "title", "status", "priority", "due_date", "created_at", "updated_at")
-    sort: str | None = sort_field(sortable)
+    sort: str = sort_field(sortable)
 
 
 @router.get("", response_model=list[TaskRead])
