@@ -13,6 +13,12 @@ from app.core.config import Settings
 from app.core.trace_context import add_trace_ids
 
 
+def _renderer(settings: Settings) -> structlog.typing.Processor:
+    if settings.log_format == "json":
+        return structlog.processors.JSONRenderer()
+    return structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback)
+
+
 def configure_logging(settings: Settings) -> None:
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -24,14 +30,6 @@ def configure_logging(settings: Settings) -> None:
         # chain whichever renderer a process picked (structlog caches a logger's chain).
         structlog.processors.format_exc_info,
     ]
-    renderer: structlog.typing.Processor
-    if settings.log_format == "json":
-        renderer = structlog.processors.JSONRenderer()
-    else:
-        renderer = structlog.dev.ConsoleRenderer(
-            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
-        )
-
     structlog.configure(
         # Level first: a filtered-out line (the access line at WARNING) costs no processing.
         processors=[structlog.stdlib.filter_by_level, *shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -43,7 +41,7 @@ def configure_logging(settings: Settings) -> None:
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, _renderer(settings)],
         )
     )
     root = logging.getLogger()

@@ -53,13 +53,7 @@ class RequestContextMiddleware:
             return
 
         headers = Headers(scope=scope)
-        request_id = resolve_request_id(headers.get("x-request-id"))
-        request_id_var.set(request_id)
-        actor_id_var.set(None)
-        api_key_id_var.set(None)
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        scope.setdefault("state", {})["request_id"] = request_id
+        request_id = self._bind_request_id(scope, headers)
         started = time.perf_counter()
         status_code = 500
         response_started = False
@@ -90,6 +84,19 @@ class RequestContextMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             self._record(scope, status_code, elapsed)
+
+    @staticmethod
+    def _bind_request_id(scope: Scope, headers: Headers) -> str:
+        """The request's id (the client's `X-Request-Id` if well formed), bound to its log lines;
+        the caller bound by an earlier request on this task is cleared."""
+        request_id = resolve_request_id(headers.get("x-request-id"))
+        request_id_var.set(request_id)
+        actor_id_var.set(None)
+        api_key_id_var.set(None)
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        scope.setdefault("state", {})["request_id"] = request_id
+        return request_id
 
     def _limited(self, receive: Receive) -> Receive:
         received = 0
