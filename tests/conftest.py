@@ -5,6 +5,7 @@ are set, so the production wiring is what those tests exercise.
 """
 
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -21,7 +22,7 @@ from sqlmodel import SQLModel
 from app.auth import passwords
 from app.core.config import Settings
 from app.main import create_app
-from tests.backends import Backend, drop_postgres_database, postgres_backend, sqlite_backend
+from tests.backends import Backend, drop_postgres_database, migrate, postgres_backend, sqlite_backend
 from tests.identities import client_for, create_identity
 from tests.isolation import rolled_back
 from tests.preflight import require_named_services
@@ -79,6 +80,22 @@ def backend(
             assert TEST_DATABASE_URL
             backends[name] = postgres_backend(TEST_DATABASE_URL, TEST_REDIS_URL, TEST_RABBITMQ_URL)
     return backends[name]
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite database at the head revision, made once per worker: a test that needs a
+    migrated database of its own copies it (`copy_database`) rather than running every migration."""
+    path = Path(tmp_path_factory.mktemp("migrated")) / "migrated.db"
+    migrate(f"sqlite+aiosqlite:///{path}")
+    assert not path.with_name(f"{path.name}-wal").exists(), "a copy of the file alone would miss the WAL's pages"
+    return path
+
+
+def copy_database(template: Path, target: Path) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, target)
+    return target
 
 
 def make_settings(backend: Backend, **overrides: object) -> Settings:
