@@ -1,8 +1,8 @@
 """Operational errors of `python -m app`: one line on stderr, exit 1, a traceback only with --debug.
 
 The commands run in this process (tests/commands.py), but for those whose point is the process:
-the traceback `--debug` lets through, `make run`, a password asked for on stdin, and the
-long-running consumer (it takes the process's signals, which only a main thread can).
+`make run`, a password asked for on stdin, and the long-running consumer (it takes the
+process's signals, which only a main thread can).
 """
 
 import os
@@ -72,7 +72,7 @@ def test_seed_before_migrations_says_to_migrate(tmp_path: Path) -> None:
 
 
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
-    result = run_cli("--debug", "seed", cwd=tmp_path, **sqlite_env(tmp_path), FIRST_SUPERUSER_PASSWORD="long-enough-1")
+    result = run_app("--debug", "seed", cwd=tmp_path, **sqlite_env(tmp_path), FIRST_SUPERUSER_PASSWORD="long-enough-1")
 
     assert result.returncode == 1
     assert "Traceback" in result.stderr
