@@ -70,12 +70,15 @@ def backends() -> Iterator[dict[str, Backend]]:
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(
-    request: pytest.FixtureRequest, backends: dict[str, Backend], tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    backends: dict[str, Backend],
+    tmp_path_factory: pytest.TempPathFactory,
+    migrated_sqlite: Path,
 ) -> Backend:
     name: str = request.param
     if name not in backends:
         if name == "sqlite":
-            backends[name] = sqlite_backend(Path(tmp_path_factory.mktemp("sqlite")))
+            backends[name] = sqlite_backend(Path(tmp_path_factory.mktemp("sqlite")), migrated_sqlite)
         else:
             assert TEST_DATABASE_URL
             backends[name] = postgres_backend(TEST_DATABASE_URL, TEST_REDIS_URL, TEST_RABBITMQ_URL)
@@ -84,8 +87,9 @@ def backend(
 
 @pytest.fixture(scope="session")
 def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty SQLite database at the head revision, made once per worker: a test that needs a
-    migrated database of its own copies it (`copy_database`) rather than running every migration."""
+    """An empty SQLite database at the head revision, made once per worker: the SQLite backend, and
+    tests that need a migrated database of their own, copy it (`copy_database`) rather than
+    running every migration again."""
     path = Path(tmp_path_factory.mktemp("migrated")) / "migrated.db"
     migrate(f"sqlite+aiosqlite:///{path}")
     assert not path.with_name(f"{path.name}-wal").exists(), "a copy of the file alone would miss the WAL's pages"
