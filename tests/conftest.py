@@ -6,13 +6,15 @@ are set, so the production wiring is what those tests exercise.
 
 import os
 import shutil
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 
 import httpx
 import pytest
+from alembic.script import ScriptDirectory
 from fastapi import FastAPI
 from passlib.context import CryptContext
 from sqlalchemy import text
@@ -20,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from app.auth import passwords
+from app.cli import alembic_config
 from app.core.config import Settings
 from app.main import create_app
 from tests.backends import Backend, drop_postgres_database, migrate, postgres_backend, sqlite_backend
@@ -93,6 +96,9 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = Path(tmp_path_factory.mktemp("migrated")) / "migrated.db"
     migrate(f"sqlite+aiosqlite:///{path}")
     assert not path.with_name(f"{path.name}-wal").exists(), "a copy of the file alone would miss the WAL's pages"
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    with closing(sqlite3.connect(path)) as connection:
+        assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [(head,)]
     return path
 
 
