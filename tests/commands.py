@@ -29,6 +29,7 @@ from app.core.config import Settings, get_settings
 
 # What `tests.test_cli.run_cli` gives a subprocess besides the test's own variables.
 CONSOLE = {"COLUMNS": "200", "NO_COLOR": "1"}
+COMMAND_SECONDS = 60
 
 
 def run_app(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -50,10 +51,12 @@ def _run_main(
     status: list[int] = []
     with as_a_fresh_process(argv, cwd, environment), redirect_stdout(stdout), redirect_stderr(stderr):
         # A thread of its own: the commands start event loops (asyncio.run), which must not
-        # replace the test loop of this thread.
-        thread = threading.Thread(target=lambda: status.append(exit_status(main)))
+        # replace the test loop of this thread. A daemon: one that never returns fails its test
+        # (as a subprocess's timeout would) without keeping the run from ending.
+        thread = threading.Thread(target=lambda: status.append(exit_status(main)), daemon=True)
         thread.start()
-        thread.join()
+        thread.join(COMMAND_SECONDS)
+    assert status, f"{' '.join(argv)} still running after {COMMAND_SECONDS} s"
     return subprocess.CompletedProcess(argv, status[0], stdout.getvalue(), stderr.getvalue())
 
 
