@@ -18,7 +18,7 @@ import pytest
 
 from app.core.config import Settings
 from tests.commands import run_app, run_script
-from tests.conftest import copy_database
+from tests.fixtures import copy_database
 from tests.servers import free_port
 
 SUPERUSER_EMAIL = "Root@Example.com"

@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 
 from app.core.config import Settings
 from tests.commands import run_app
-from tests.conftest import copy_database
+from tests.fixtures import copy_database
 from tests.test_cli import run_cli
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None

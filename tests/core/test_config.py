@@ -10,7 +10,7 @@ from app.core.config import DEFAULT_JWT_SECRET, Settings
 from app.main import create_app
 from tests.backends import Backend
 from tests.commands import run_app
-from tests.conftest import make_settings, running_app, truncate_all
+from tests.fixtures import make_settings, running_app, truncate_all
 from tests.identities import client_for, create_identity
 
 STRONG_SECRET = "s" * 32
