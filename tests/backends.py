@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import shutil
 import threading
 import uuid
 from collections.abc import Callable
@@ -46,10 +47,11 @@ def migrate(database_url: str) -> None:
     in_thread(lambda: command.upgrade(alembic_config(database_url), "head"))
 
 
-def sqlite_backend(tmp_dir: Path) -> Backend:
-    url = f"sqlite+aiosqlite:///{tmp_dir / f'test_{WORKER}.db'}"
-    migrate(url)
-    return Backend("sqlite", url)
+def sqlite_backend(tmp_dir: Path, migrated: Path) -> Backend:
+    """A copy of `migrated`, an empty database at the head revision."""
+    path = tmp_dir / f"test_{WORKER}.db"
+    shutil.copyfile(migrated, path)
+    return Backend("sqlite", f"sqlite+aiosqlite:///{path}")
 
 
 def postgres_backend(base_url: str, redis_url: str | None, rabbitmq_url: str | None) -> Backend:

@@ -1,4 +1,9 @@
-"""`python -m app`, run as an operator would: a subprocess configured by its environment."""
+"""`python -m app`, run as an operator would, configured by its environment.
+
+The entry points themselves (`python -m app`, the wrapper scripts, the long-running commands)
+run as subprocesses; the other commands in this process (tests/commands.py), on a copy of a
+migrated database where the migrations are not what is tested.
+"""
 
 import hashlib
 import os
@@ -12,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from app.core.config import Settings
+from tests.commands import run_app, run_script
+from tests.fixtures import copy_database
 from tests.servers import free_port
 
 SUPERUSER_EMAIL = "Root@Example.com"
@@ -46,6 +53,11 @@ def database(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def migrated(database: Path, migrated_sqlite: Path) -> Path:
+    return copy_database(migrated_sqlite, database)
+
+
+@pytest.fixture
 def cli_env(database: Path) -> dict[str, str]:
     return {
         "APP_ENV": "test",
@@ -64,7 +76,7 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
 
 
 def test_db_help_lists_upgrade_downgrade_and_check(tmp_path: Path) -> None:
-    result = run_cli("db", "--help", cwd=tmp_path)
+    result = run_app("db", "--help", cwd=tmp_path)
 
     assert result.returncode == 0, result.stderr
     assert listed_commands(result.stdout) == {"upgrade", "downgrade", "check"}
@@ -73,7 +85,7 @@ def test_db_help_lists_upgrade_downgrade_and_check(tmp_path: Path) -> None:
 def test_upgrade_then_seed_twice_is_idempotent(tmp_path: Path, database: Path, cli_env: dict[str, str]) -> None:
     steps = [("db", "upgrade"), ("db", "check"), ("seed",), ("seed",)]
     for step in steps:
-        result = run_cli(*step, cwd=tmp_path, **cli_env)
+        result = run_app(*step, cwd=tmp_path, **cli_env)
         assert result.returncode == 0, f"{step}: {result.stdout}\n{result.stderr}"
 
     with sqlite3.connect(database) as connection:
@@ -86,34 +98,32 @@ def test_upgrade_then_seed_twice_is_idempotent(tmp_path: Path, database: Path, c
     assert total_users == (1,)
 
 
-def test_create_superuser_refuses_a_taken_email(tmp_path: Path, database: Path, cli_env: dict[str, str]) -> None:
-    assert run_cli("db", "upgrade", cwd=tmp_path, **cli_env).returncode == 0
+def test_create_superuser_refuses_a_taken_email(tmp_path: Path, migrated: Path, cli_env: dict[str, str]) -> None:
     options = ["create-superuser", "--email", "ops@example.com", "--password", "ops-password-1"]
 
-    first = run_cli(*options, cwd=tmp_path, **cli_env)
-    second = run_cli(*options, cwd=tmp_path, **cli_env)
+    first = run_app(*options, cwd=tmp_path, **cli_env)
+    second = run_app(*options, cwd=tmp_path, **cli_env)
 
     assert first.returncode == 0, first.stderr
     assert "ops@example.com" in first.stdout
     assert second.returncode != 0
-    with sqlite3.connect(database) as connection:
+    with sqlite3.connect(migrated) as connection:
         assert connection.execute("SELECT count(*) FROM users WHERE is_superuser").fetchone() == (1,)
 
 
-def test_events_prune_reports_what_it_deleted(tmp_path: Path, database: Path, cli_env: dict[str, str]) -> None:
-    assert run_cli("db", "upgrade", cwd=tmp_path, **cli_env).returncode == 0
-    with sqlite3.connect(database) as connection:
+def test_events_prune_reports_what_it_deleted(tmp_path: Path, migrated: Path, cli_env: dict[str, str]) -> None:
+    with sqlite3.connect(migrated) as connection:
         connection.execute(
             "INSERT INTO outbox_events (event_id, type, occurred_at, data, sent_at)"
             " VALUES ('e1', 'user.created', '2020-01-01 00:00:00', '{}', '2020-01-01 00:00:00'),"
             " ('e2', 'user.created', '2020-01-01 00:00:00', '{}', NULL)"
         )
 
-    result = run_cli("events", "prune", cwd=tmp_path, **cli_env)
+    result = run_app("events", "prune", cwd=tmp_path, **cli_env)
 
     assert result.returncode == 0, result.stderr
     assert "Pruned 1 sent outbox events and 0 consumer receipts" in result.stdout
-    with sqlite3.connect(database) as connection:
+    with sqlite3.connect(migrated) as connection:
         assert connection.execute("SELECT event_id FROM outbox_events").fetchall() == [("e2",)]
 
 
@@ -132,15 +142,16 @@ def test_wrappers_name_themselves_in_their_usage_line(tmp_path: Path, script: st
     assert f"Usage: {Path(script).name} [OPTIONS]" in result.stdout
 
 
+@pytest.mark.usefixtures("migrated")
 def test_wrappers_work_from_another_directory(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    # In this process: that they start from another directory is what the usage-line test's subprocesses show.
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    assert run_cli("db", "upgrade", cwd=tmp_path, **cli_env).returncode == 0
 
-    seeded = run_wrapper("seeds/seed_create_app.py", cwd=elsewhere, **cli_env)
-    again = run_wrapper("seeds/seed_create_app.py", cwd=elsewhere, **cli_env)
-    archived = run_wrapper(
-        "scripts/archive_audit.py", "--older-than-days", "0", "--dest", "cold", cwd=elsewhere, **cli_env
+    seeded = run_script(PROJECT_ROOT / "seeds/seed_create_app.py", cwd=elsewhere, **cli_env)
+    again = run_script(PROJECT_ROOT / "seeds/seed_create_app.py", cwd=elsewhere, **cli_env)
+    archived = run_script(
+        PROJECT_ROOT / "scripts/archive_audit.py", "--older-than-days", "0", "--dest", "cold", cwd=elsewhere, **cli_env
     )
 
     assert seeded.returncode == 0, seeded.stderr
@@ -192,18 +203,17 @@ def test_long_running_commands_say_what_they_do_at_start(
 
 
 def test_create_api_key_prints_the_key_once_and_stores_its_hash(
-    tmp_path: Path, database: Path, cli_env: dict[str, str]
+    tmp_path: Path, migrated: Path, cli_env: dict[str, str]
 ) -> None:
-    for step in (("db", "upgrade"), ("seed",)):
-        assert run_cli(*step, cwd=tmp_path, **cli_env).returncode == 0
+    assert run_app("seed", cwd=tmp_path, **cli_env).returncode == 0
     grants = '{"products": ["create"]}'
 
-    result = run_cli(
+    result = run_app(
         "auth", "create-api-key", "--email", SUPERUSER_EMAIL, "--name", "nightly", "--permissions", grants,
         cwd=tmp_path, **cli_env,
     )  # fmt: skip
-    unknown = run_cli("auth", "create-api-key", "--email", "nobody@example.com", "--name", "n", cwd=tmp_path, **cli_env)
-    malformed = run_cli(
+    unknown = run_app("auth", "create-api-key", "--email", "nobody@example.com", "--name", "n", cwd=tmp_path, **cli_env)
+    malformed = run_app(
         "auth", "create-api-key", "--email", SUPERUSER_EMAIL, "--name", "n", "--permissions", '{"nope": ["x"]}',
         cwd=tmp_path, **cli_env,
     )  # fmt: skip
@@ -211,7 +221,7 @@ def test_create_api_key_prints_the_key_once_and_stores_its_hash(
     assert result.returncode == 0, result.stderr
     key = result.stdout.strip().splitlines()[-1]
     assert key.startswith("ak_")
-    with sqlite3.connect(database) as connection:
+    with sqlite3.connect(migrated) as connection:
         rows = connection.execute("SELECT name, key_hash, permissions FROM api_keys").fetchall()
     assert rows == [("nightly", hashlib.sha256(key.encode()).hexdigest(), '{"products": ["read", "create"]}')]
     assert unknown.returncode != 0

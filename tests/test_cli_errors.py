@@ -1,4 +1,9 @@
-"""Operational errors of `python -m app`: one line on stderr, exit 1, a traceback only with --debug."""
+"""Operational errors of `python -m app`: one line on stderr, exit 1, a traceback only with --debug.
+
+The commands run in this process (tests/commands.py), but for those whose point is the process:
+`make run`, a password asked for on stdin, and the long-running consumer (it takes the
+process's signals, which only a main thread can).
+"""
 
 import os
 import sqlite3
@@ -10,6 +15,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.core.config import Settings
+from tests.commands import run_app
+from tests.fixtures import copy_database
 from tests.test_cli import run_cli
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
@@ -39,7 +46,7 @@ def sqlite_env(tmp_path: Path) -> dict[str, str]:
     ],
 )
 def test_an_unusable_database_is_one_line(tmp_path: Path, command: tuple[str, ...], url: str, expected: str) -> None:
-    line = one_line_error(run_cli(*command, cwd=tmp_path, **SQLITE, DATABASE_URL=url))
+    line = one_line_error(run_app(*command, cwd=tmp_path, **SQLITE, DATABASE_URL=url))
 
     assert expected in line
     assert "pw-7f3a" not in line  # the URL's password is never echoed
@@ -51,21 +58,21 @@ def test_a_postgres_database_that_does_not_exist_is_one_line(tmp_path: Path, com
     assert TEST_DATABASE_URL
     url = make_url(TEST_DATABASE_URL).set(database="no_such_database_7f3a").render_as_string(hide_password=False)
 
-    line = one_line_error(run_cli(*command, cwd=tmp_path, **SQLITE, DATABASE_URL=url))
+    line = one_line_error(run_app(*command, cwd=tmp_path, **SQLITE, DATABASE_URL=url))
 
     assert 'database "no_such_database_7f3a" does not exist' in line
 
 
 def test_seed_before_migrations_says_to_migrate(tmp_path: Path) -> None:
     line = one_line_error(
-        run_cli("seed", cwd=tmp_path, **sqlite_env(tmp_path), FIRST_SUPERUSER_PASSWORD="long-enough-1")
+        run_app("seed", cwd=tmp_path, **sqlite_env(tmp_path), FIRST_SUPERUSER_PASSWORD="long-enough-1")
     )
 
     assert line == "Error: the database has no tables yet: run `python -m app db upgrade` first"
 
 
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
-    result = run_cli("--debug", "seed", cwd=tmp_path, **sqlite_env(tmp_path), FIRST_SUPERUSER_PASSWORD="long-enough-1")
+    result = run_app("--debug", "seed", cwd=tmp_path, **sqlite_env(tmp_path), FIRST_SUPERUSER_PASSWORD="long-enough-1")
 
     assert result.returncode == 1
     assert "Traceback" in result.stderr
@@ -77,7 +84,7 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
 def test_an_invalid_setting_is_refused_before_anything_runs(tmp_path: Path, setting: str, value: str) -> None:
     env = {**sqlite_env(tmp_path), setting: value}
 
-    line = one_line_error(run_cli("db", "upgrade", cwd=tmp_path, **env))
+    line = one_line_error(run_app("db", "upgrade", cwd=tmp_path, **env))
 
     assert line.startswith(f"Invalid configuration: {setting}")
     assert not (tmp_path / "cli.db").exists()  # nothing was migrated
@@ -105,15 +112,15 @@ def test_make_run_reports_a_bad_setting_before_migrating(tmp_path: Path) -> None
     assert not (tmp_path / "cli.db").exists()
 
 
-def test_create_superuser_validates_like_the_api(tmp_path: Path) -> None:
+def test_create_superuser_validates_like_the_api(tmp_path: Path, migrated_sqlite: Path) -> None:
     env = sqlite_env(tmp_path)
-    assert run_cli("db", "upgrade", cwd=tmp_path, **env).returncode == 0
+    copy_database(migrated_sqlite, tmp_path / "cli.db")
 
     bad_email = one_line_error(
-        run_cli("create-superuser", "--email", "bad", "--password", "long-enough-1", cwd=tmp_path, **env)
+        run_app("create-superuser", "--email", "bad", "--password", "long-enough-1", cwd=tmp_path, **env)
     )
     short = one_line_error(
-        run_cli("create-superuser", "--email", "ok@example.com", "--password", "short", cwd=tmp_path, **env)
+        run_app("create-superuser", "--email", "ok@example.com", "--password", "short", cwd=tmp_path, **env)
     )
 
     assert bad_email.startswith("Error: email:")
@@ -122,21 +129,21 @@ def test_create_superuser_validates_like_the_api(tmp_path: Path) -> None:
         assert connection.execute("SELECT count(*) FROM users").fetchone() == (0,)
 
 
-def test_create_superuser_with_a_taken_email_is_one_line(tmp_path: Path) -> None:
+def test_create_superuser_with_a_taken_email_is_one_line(tmp_path: Path, migrated_sqlite: Path) -> None:
     env = sqlite_env(tmp_path)
-    assert run_cli("db", "upgrade", cwd=tmp_path, **env).returncode == 0
+    copy_database(migrated_sqlite, tmp_path / "cli.db")
     options = ("create-superuser", "--email", "ops@example.com", "--password", "ops-password-1")
-    assert run_cli(*options, cwd=tmp_path, **env).returncode == 0
+    assert run_app(*options, cwd=tmp_path, **env).returncode == 0
 
-    line = one_line_error(run_cli(*options, cwd=tmp_path, **env))
+    line = one_line_error(run_app(*options, cwd=tmp_path, **env))
 
     assert "ops@example.com" in line
     assert "already exists" in line
 
 
-def test_create_superuser_asks_for_the_password(tmp_path: Path) -> None:
+def test_create_superuser_asks_for_the_password(tmp_path: Path, migrated_sqlite: Path) -> None:
     env = sqlite_env(tmp_path)
-    assert run_cli("db", "upgrade", cwd=tmp_path, **env).returncode == 0
+    copy_database(migrated_sqlite, tmp_path / "cli.db")
     inherited = {key: value for key, value in os.environ.items() if key not in Settings.model_fields}
 
     result = subprocess.run(

@@ -18,8 +18,8 @@ from app.core.config import Settings
 from app.core.logging import configure_logging
 from app.main import create_app
 from tests.backends import Backend
-from tests.conftest import make_settings
 from tests.factories import create_user
+from tests.fixtures import make_settings
 from tests.identities import bearer, client_for
 from tests.redis_server import private_redis
 from tests.servers import AppServer

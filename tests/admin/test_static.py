@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from app.admin.routers import CONSOLE_CSP, PAGE, STATIC_DIR
 from app.core.config import Settings
-from tests.conftest import running_app
+from tests.fixtures import running_app
 from tests.identities import client_for
 
 FILES = sorted(path for path in STATIC_DIR.rglob("*") if path.is_file())

@@ -19,6 +19,7 @@ from app.audit.repository import AccessLogRepository, AuditChangeRepository
 from app.cli import cli
 from app.core.database import transaction
 from app.core.models import utcnow
+from tests.commands import run_script
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 OLD, RECENT = timedelta(days=40), timedelta(days=1)
@@ -68,13 +69,20 @@ def ids_in_archive(directory: Path, kind: str) -> list[int]:
     return [row["id"] for path in paths for row in files.read_rows(path)]
 
 
-def run_cli(app: FastAPI, *args: str, crash: tuple[str, int] | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": app.state.settings.DATABASE_URL, "APP_ENV": "test", "LOG_LEVEL": "WARNING"}
-    if crash is None:
-        command = [sys.executable, "scripts/archive_audit.py", *args]
-    else:
-        command = [sys.executable, "-c", CRASHING_CLI, crash[0], str(crash[1]), "audit", "archive", *args]
+def run_crashing_cli(app: FastAPI, crash: tuple[str, int], *args: str) -> subprocess.CompletedProcess[str]:
+    """`audit archive` in a process of its own, which dies abruptly as `CRASHING_CLI` says."""
+    env = {**os.environ, **settings_of(app)}
+    command = [sys.executable, "-c", CRASHING_CLI, crash[0], str(crash[1]), "audit", "archive", *args]
     return subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def run_archive_script(app: FastAPI, *args: str) -> subprocess.CompletedProcess[str]:
+    """`scripts/archive_audit.py`, run in this process (tests/commands.py)."""
+    return run_script(PROJECT_ROOT / "scripts" / "archive_audit.py", *args, cwd=PROJECT_ROOT, **settings_of(app))
+
+
+def settings_of(app: FastAPI) -> dict[str, str]:
+    return {"DATABASE_URL": app.state.settings.DATABASE_URL, "APP_ENV": "test", "LOG_LEVEL": "WARNING"}
 
 
 async def test_archive_moves_only_old_rows_and_chains_the_files(app: FastAPI, tmp_path: Path) -> None:
@@ -102,7 +110,7 @@ async def test_nothing_old_enough_writes_nothing(app: FastAPI, tmp_path: Path) -
     assert files.manifest_paths(tmp_path) == []
 
 
-@pytest.mark.usefixtures("committed")  # the archiver runs in another process
+@pytest.mark.usefixtures("committed")  # the archiver commits in another process, then on an engine of its own
 @pytest.mark.parametrize(
     "crash",
     [
@@ -119,9 +127,9 @@ async def test_a_crashed_run_finished_by_the_next_loses_and_duplicates_nothing(
     before = {"changes": await ids_in_database(app, AuditChange), "access": await ids_in_database(app, AccessLog)}
     args = ("--older-than-days", "30", "--dest", str(tmp_path), "--batch-size", "5")
 
-    crashed = run_cli(app, *args, crash=crash)
+    crashed = run_crashing_cli(app, crash, *args)
     assert crashed.returncode == 3, crashed.stderr
-    finished = run_cli(app, *args)
+    finished = run_archive_script(app, *args)
     assert finished.returncode == 0, finished.stderr
 
     after = {"changes": await ids_in_database(app, AuditChange), "access": await ids_in_database(app, AccessLog)}

@@ -4,9 +4,7 @@ an empty or missing archive is not a pass, and archiving removes only what it wr
 import gzip
 import hashlib
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ from app.audit.models import AuditChange
 from app.cli import cli
 from tests.audit.test_archive import PROJECT_ROOT, add_rows, ids_in_database
 from tests.audit.test_archive_verify_restore import chain, data_file  # noqa: F401 - `chain` is a fixture
+from tests.commands import run_app
 
 FORGED_ROW = {
     "id": 999_001,
@@ -36,10 +35,9 @@ FORGED_ROW = {
 
 
 def restore_cli(app: FastAPI, path: Path) -> subprocess.CompletedProcess[str]:
-    """`python -m app audit restore FILE` against the test's database, as an operator runs it."""
-    env = {**os.environ, "DATABASE_URL": app.state.settings.DATABASE_URL, "APP_ENV": "test", "LOG_LEVEL": "WARNING"}
-    command = [sys.executable, "-m", "app", "audit", "restore", str(path)]
-    return subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    """`python -m app audit restore FILE` against the test's database, as an operator runs it (in this process)."""
+    env = {"DATABASE_URL": app.state.settings.DATABASE_URL, "APP_ENV": "test", "LOG_LEVEL": "WARNING"}
+    return run_app("audit", "restore", str(path), cwd=PROJECT_ROOT, **env)
 
 
 def write_rows(path: Path, rows: list[dict[str, object]]) -> None:
@@ -82,7 +80,7 @@ async def test_a_file_edited_with_its_own_manifest_is_refused(
     assert await ids_in_database(app, AuditChange) == []
 
 
-@pytest.mark.usefixtures("committed")  # the restore runs in another process
+@pytest.mark.usefixtures("committed")  # the restore commits on an engine of its own
 async def test_a_genuine_file_restores_once_the_archive_verifies(
     chain: list[Path],  # noqa: F811 - the fixture
     app: FastAPI,

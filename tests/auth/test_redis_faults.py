@@ -14,8 +14,8 @@ from fastapi import FastAPI
 
 from app.main import create_app
 from tests.backends import Backend
-from tests.conftest import make_settings
 from tests.factories import PASSWORD, create_login_user
+from tests.fixtures import make_settings
 from tests.identities import bearer, client_for
 from tests.redis_server import PrivateRedis, private_redis
 

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from app.core.config import Settings
 from tests.backends import Backend
 from tests.broker import delete_broker_objects
-from tests.conftest import make_settings
+from tests.fixtures import make_settings
 
 TEST_RABBITMQ_URL = os.environ.get("TEST_RABBITMQ_URL") or None
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or None

@@ -10,8 +10,8 @@ import pytest
 
 from app.core.config import Settings
 from tests.backends import Backend
-from tests.conftest import make_settings
 from tests.factories import create_user
+from tests.fixtures import make_settings
 from tests.identities import CALLER_NAME
 from tests.servers import free_port, serving, settings_environment
 from tests.tcp_proxy import TcpProxy

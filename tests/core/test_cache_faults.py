@@ -13,9 +13,9 @@ import pytest
 from fastapi import FastAPI
 
 from tests.backends import Backend
-from tests.conftest import make_settings
 from tests.core.test_workers import PUBSUB_DELIVERY_SECONDS
 from tests.factories import create_user
+from tests.fixtures import make_settings
 from tests.identities import CALLER_NAME, bearer, create_identity
 from tests.redis_server import PrivateRedis, private_redis
 from tests.servers import AppServer, serving

@@ -1,8 +1,5 @@
 """Settings: the prod secret guard, list parsing, and the API prefix as a client sees it."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -12,7 +9,8 @@ from pydantic import ValidationError
 from app.core.config import DEFAULT_JWT_SECRET, Settings
 from app.main import create_app
 from tests.backends import Backend
-from tests.conftest import make_settings, running_app, truncate_all
+from tests.commands import run_app
+from tests.fixtures import make_settings, running_app, truncate_all
 from tests.identities import client_for, create_identity
 
 STRONG_SECRET = "s" * 32
@@ -64,18 +62,9 @@ def test_prod_refuses_a_weak_secret_read_from_the_environment(monkeypatch: pytes
 
 
 def test_the_service_will_not_start_in_prod_with_the_default_secret(tmp_path: Path) -> None:
-    env = {key: value for key, value in os.environ.items() if key not in Settings.model_fields}
-    env |= {"APP_ENV": "prod", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"}
+    env = {"APP_ENV": "prod", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"}
 
-    result = subprocess.run(
-        [sys.executable, "-m", "app", "serve", "--port", "1"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_app("serve", "--port", "1", cwd=tmp_path, **env)
 
     assert result.returncode != 0
     assert "JWT_SECRET is the built-in default" in " ".join(result.stderr.split())  # however it is wrapped

@@ -8,7 +8,7 @@ from sqlalchemy.engine import make_url
 
 from app.auth.tokens import encode_token, new_id
 from tests.backends import Backend
-from tests.conftest import TEST_DATABASE_URL, make_settings, running_app
+from tests.fixtures import TEST_DATABASE_URL, make_settings, running_app
 from tests.identities import bearer, client_for
 
 UNAVAILABLE: dict[str, Callable[[Path], str]] = {

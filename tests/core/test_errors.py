@@ -10,8 +10,8 @@ from fastapi import FastAPI
 
 from app.main import create_app
 from tests.backends import Backend
-from tests.conftest import make_settings, running_app, truncate_all
 from tests.factories import create_user
+from tests.fixtures import make_settings, running_app, truncate_all
 from tests.identities import client_for, create_identity, login
 
 ENVELOPE_KEYS = {"success", "message", "code", "details", "request_id"}

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from tests.backends import Backend
-from tests.conftest import make_settings, running_app
 from tests.factories import create_user
+from tests.fixtures import make_settings, running_app
 from tests.identities import client_for
 
 ASSET_REFERENCE = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']""")

@@ -4,17 +4,18 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from app.core.pagination import MAX_OFFSET, MAX_PAGE
-from tests.factories import create_user, create_users
+from tests.factories import create_user, insert_users
 
 TOTAL = 25  # the calling superuser and 24 more
 
 
 @pytest.fixture
-async def user_ids(client: httpx.AsyncClient, admin: tuple[int, str]) -> list[int]:
+async def user_ids(app: FastAPI, admin: tuple[int, str]) -> list[int]:
     """Ids of every user, in creation (= id) order."""
-    return [admin[0], *[user["id"] for user in await create_users(client, TOTAL - 1)]]
+    return [admin[0], *await insert_users(app, TOTAL - 1)]
 
 
 def ids(response: httpx.Response) -> list[int]:

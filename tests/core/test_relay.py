@@ -16,8 +16,8 @@ from app.core.inbox import ProcessedEvent
 from app.core.outbox import OutboxEvent
 from app.core.relay import build_relay, running
 from tests.backends import Backend
-from tests.conftest import make_settings
 from tests.factories import create_user
+from tests.fixtures import make_settings
 from tests.servers import serving
 from tests.waiting import eventually, wait_until
 

@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from tests.backends import Backend
-from tests.conftest import make_settings, running_app
 from tests.factories import PASSWORD, create_login_user
+from tests.fixtures import make_settings, running_app
 from tests.identities import bearer, client_for
 
 EVERY_RESPONSE = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}

@@ -20,7 +20,7 @@ from app.core.config import Settings
 from app.core.tracing import event_tracer
 from tests.backends import Backend
 from tests.broker import consuming
-from tests.conftest import make_settings
+from tests.fixtures import make_settings
 from tests.servers import serving
 from tests.waiting import WAIT_SECONDS, wait_until
 

@@ -44,8 +44,7 @@ async def test_role_change_logout_and_deactivation_reach_the_other_worker_at_onc
     _, leaving = await create_identity(app, permissions=PRODUCTS_READ)
     deactivated_id, deactivated = await create_identity(app, permissions=PRODUCTS_READ)
     first, second = app_servers(settings, "first"), app_servers(settings, "second")
-    await first.start()
-    await second.start()
+    await asyncio.gather(first.start(), second.start())
     async with first.client(token=admin) as on_first, second.client() as on_second:
         before = [await status(on_second, token) for token in (demoted, leaving, deactivated)]
         remembered = [await status(on_second, token) for token in (demoted, leaving, deactivated)]
@@ -71,8 +70,7 @@ async def test_a_write_on_one_worker_invalidates_the_other_workers_lists(
 ) -> None:
     _, admin = await create_identity(app, is_superuser=True)
     first, second = app_servers(settings, "first"), app_servers(settings, "second")
-    await first.start()
-    await second.start()
+    await asyncio.gather(first.start(), second.start())
     async with first.client("api.example.test", admin) as on_first, second.client("api.example.test") as on_second:
         empty = [await skus(on_second, admin) for _ in range(2)]
         product = await create_product(on_first)

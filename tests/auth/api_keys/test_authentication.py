@@ -8,8 +8,8 @@ import pytest
 from fastapi import FastAPI
 
 from app.core.models import utcnow
-from tests.conftest import running_app
 from tests.factories import create_product
+from tests.fixtures import running_app
 from tests.identities import bearer, client_for, create_api_key, create_identity
 from tests.waiting import eventually
 

@@ -17,8 +17,8 @@ from fastapi import FastAPI
 from app.auth.api_keys.service import ApiKeyService
 from app.auth.rbac.catalogue import ACTIONS, all_modules, scopes
 from app.core.ownership import OWN, SCOPED_ACTIONS
-from tests.factories import create_customer, create_post, create_product, create_task, create_user, unique
-from tests.identities import bearer, create_api_key, create_identity, key_identity
+from tests.factories import create_customer, create_post, create_product, create_task, insert_users, unique
+from tests.identities import bearer, create_identity, key_identity
 
 PUBLIC = {("POST", "/auth/login"), ("POST", "/auth/refresh"), ("GET", "/health"), ("GET", "/health/ready")}
 # Any authenticated user may act on their own account.
@@ -185,6 +185,12 @@ async def row_for(app: FastAPI, client: httpx.AsyncClient, param: str, owner_id:
     return int(made["id"])
 
 
+async def api_key_of(app: FastAPI, owner_id: int) -> str:
+    """A key with all of its owner's permissions, made by the service behind POST /auth/api-keys."""
+    async with app.state.session_factory() as session:
+        return (await ApiKeyService(session).create(owner_id, {"name": unique("matrix-key")})).key
+
+
 def callers_of(permissions: list[str]) -> list[tuple[str, dict[str, list[str]], bool | None]]:
     """(label, grants, allowed) per caller; allowed None means "on its own rows only"."""
     callers: list[tuple[str, dict[str, list[str]], bool | None]] = []
@@ -224,9 +230,11 @@ async def check_operation(
     for label, grants, allowed in callers_of(permissions):
         for own in (True, False) if has_owner else (False,):
             caller_id, token = await create_identity(app, permissions=grants)
-            if credential == "api key":  # one with all of its owner's permissions
-                token = (await create_api_key(app, token))["key"]
-            owner_id = caller_id if own else (await create_user(client))["id"]
+            if credential == "api key":
+                token = await api_key_of(app, caller_id)
+            # Another's row: its owner is written straight to the database, and the key made by the
+            # service: this walks authorization, not how accounts and keys are made (their own tests).
+            owner_id = caller_id if own else (await insert_users(app, 1))[0]
             url = path
             for param in params:
                 url = url.replace(f"{{{param}}}", str(await row_for(app, client, param, owner_id)))
