@@ -5,9 +5,10 @@ PostgreSQL the run uses Redis. Tokens are minted by the in-process app on the sa
 """
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from app.core.config import Settings
@@ -19,6 +20,26 @@ PRODUCTS_READ = {"products": ["read"]}
 # With Redis the other process learns of a bump by pub/sub, which can reach its event loop
 # a moment after the writer's response; in the SQLite file it is there when the commit is.
 PUBSUB_DELIVERY_SECONDS = 0.05
+
+# The workers are other processes: they see only what was committed.
+pytestmark = pytest.mark.usefixtures("committed")
+
+
+@pytest.fixture(scope="module")
+async def workers(
+    settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[tuple[AppServer, AppServer]]:
+    """Two uvicorn workers on the test database, shared by this module's tests (a start costs a
+    second or more of CPU). Each test asks for `committed`: the tables are emptied before it, and
+    entries the workers cached before that are unreachable, as after any write (their counters
+    start again above any value they held)."""
+    workdir = tmp_path_factory.mktemp("workers")
+    first, second = AppServer(settings, workdir, "first"), AppServer(settings, workdir, "second")
+    try:
+        await asyncio.gather(first.start(), second.start())
+        yield first, second
+    finally:
+        await asyncio.gather(first.stop(), second.stop())
 
 
 async def delivered(settings: Settings) -> None:
@@ -37,14 +58,13 @@ async def skus(http: httpx.AsyncClient, token: str) -> tuple[str, list[str]]:
 
 
 async def test_role_change_logout_and_deactivation_reach_the_other_worker_at_once(
-    app: FastAPI, settings: Settings, app_servers: Callable[[Settings, str], AppServer]
+    app: FastAPI, settings: Settings, workers: tuple[AppServer, AppServer]
 ) -> None:
     _, admin = await create_identity(app, is_superuser=True)
     demoted_id, demoted = await create_identity(app, permissions=PRODUCTS_READ)
     _, leaving = await create_identity(app, permissions=PRODUCTS_READ)
     deactivated_id, deactivated = await create_identity(app, permissions=PRODUCTS_READ)
-    first, second = app_servers(settings, "first"), app_servers(settings, "second")
-    await asyncio.gather(first.start(), second.start())
+    first, second = workers
     async with first.client(token=admin) as on_first, second.client() as on_second:
         before = [await status(on_second, token) for token in (demoted, leaving, deactivated)]
         remembered = [await status(on_second, token) for token in (demoted, leaving, deactivated)]
@@ -66,11 +86,10 @@ async def test_role_change_logout_and_deactivation_reach_the_other_worker_at_onc
 
 
 async def test_a_write_on_one_worker_invalidates_the_other_workers_lists(
-    app: FastAPI, settings: Settings, app_servers: Callable[[Settings, str], AppServer]
+    app: FastAPI, settings: Settings, workers: tuple[AppServer, AppServer]
 ) -> None:
     _, admin = await create_identity(app, is_superuser=True)
-    first, second = app_servers(settings, "first"), app_servers(settings, "second")
-    await asyncio.gather(first.start(), second.start())
+    first, second = workers
     async with first.client("api.example.test", admin) as on_first, second.client("api.example.test") as on_second:
         empty = [await skus(on_second, admin) for _ in range(2)]
         product = await create_product(on_first)
