@@ -28,6 +28,7 @@ from app.cli import alembic_config
 from app.core.config import Settings
 from app.main import create_app
 from tests.backends import Backend, drop_postgres_database, migrate, postgres_backend, sqlite_backend
+from tests.forkserver import close_fork_server
 from tests.identities import client_for, create_identity
 from tests.isolation import rolled_back
 from tests.servers import AppServer
@@ -57,6 +58,13 @@ CHEAP_PASSWORDS = CryptContext(
 def _password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     if request.node.get_closest_marker("real_password_hashing") is None:
         monkeypatch.setattr(passwords, "password_context", CHEAP_PASSWORDS)
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def _fork_server() -> AsyncIterator[None]:
+    """The uvicorn servers' fork server (tests/servers.py), if a test started one, ends with the run."""
+    yield
+    await close_fork_server()
 
 
 @pytest.fixture(scope="session")

@@ -8,17 +8,16 @@ and JWT_SECRET (tests/identities.py `create_identity`).
 import asyncio
 import os
 import socket
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import IO
 
 import httpx
 from fastapi import FastAPI
 
 from app.core.config import Settings
 from app.main import create_app
+from tests.forkserver import ForkedServer, fork_server
 from tests.identities import bearer, create_identity
 
 START_SECONDS = 30.0
@@ -63,7 +62,10 @@ def settings_environment(settings: Settings) -> dict[str, str]:
 
 
 class AppServer:
-    """`uvicorn app.main:create_app --factory` with the given settings; its log goes to `log_path`."""
+    """`uvicorn app.main:create_app --factory` with the given settings; its log goes to `log_path`.
+
+    Forked from a process that has imported the app already (tests/forkserver.py).
+    """
 
     def __init__(self, settings: Settings, workdir: Path, name: str) -> None:
         self.settings = settings
@@ -71,18 +73,15 @@ class AppServer:
         self.log_path = workdir / f"{name}.log"
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self._process: asyncio.subprocess.Process | None = None
-        self._log: IO[bytes] | None = None
+        self._process: ForkedServer | None = None
 
     async def start(self) -> None:
-        self._log = self.log_path.open("ab")
-        self._process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            *("-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1", "--port", str(self.port)),
-            cwd=self.workdir,
-            env=settings_environment(self.settings),
-            stdout=self._log,
-            stderr=self._log,
+        fork = await fork_server(self.workdir)
+        self._process = await fork.spawn(
+            ["app.main:create_app", "--factory", "--host", "127.0.0.1", "--port", str(self.port)],
+            self.workdir,
+            settings_environment(self.settings),
+            self.log_path,
         )
         await self._wait_healthy()
 
@@ -91,7 +90,6 @@ class AppServer:
         if self._process is not None and self._process.returncode is None:
             self._process.kill()
             await self._process.wait()
-        self._close_log()
 
     async def stop(self) -> None:
         if self._process is not None and self._process.returncode is None:
@@ -100,7 +98,6 @@ class AppServer:
                 await asyncio.wait_for(self._process.wait(), START_SECONDS)
             except TimeoutError:
                 await self.kill()
-        self._close_log()
 
     def client(self, host: str | None = None, token: str | None = None) -> httpx.AsyncClient:
         """A client; `host` as the Host header, as a load balancer in front of several servers sends it.
@@ -126,8 +123,3 @@ class AppServer:
                     pass
                 await asyncio.sleep(0.1)
         raise AssertionError(f"server did not start: {self.log_path.read_text()[-2000:]}")
-
-    def _close_log(self) -> None:
-        if self._log is not None:
-            self._log.close()
-            self._log = None
