@@ -14,6 +14,8 @@ import signal
 import sys
 from pathlib import Path
 
+SPAWN_SECONDS = 30.0
+
 # Runs as `python -c`: reads one JSON request a line, answers "started <pid>" at once and
 # "exited <pid> <returncode>" (negative: the signal that ended it) when the server ends.
 SERVER = r"""
@@ -122,7 +124,8 @@ class ForkServer:
         request = {"args": args, "cwd": str(cwd), "env": env, "log": str(log)}
         self._process.stdin.write(json.dumps(request).encode() + b"\n")
         await self._process.stdin.drain()
-        server = ForkedServer(await self._started.get())
+        # A fork server that died answers nothing: fail the start rather than wait for ever.
+        server = ForkedServer(await asyncio.wait_for(self._started.get(), SPAWN_SECONDS))
         self._servers[server.pid] = server
         if server.pid in self._early_exits:
             server.exited(self._early_exits.pop(server.pid))
