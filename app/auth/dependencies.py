@@ -27,6 +27,9 @@ from app.core.ownership import SCOPED_ACTIONS, scoped
 from app.core.service import CrudService
 
 bearer_scheme = OAuth2PasswordBearer(tokenUrl="auth/login", auto_error=False)
+# A parameter of the dependencies that authenticate: it puts the bearer scheme (with the route's
+# scopes) in the OpenAPI schema. The token itself is read by `principal_of`.
+BearerScheme = Annotated[str | None, Depends(bearer_scheme)]
 # The other way to present an API key (`Authorization: Bearer ak_...` works too).
 API_KEY_HEADER = "x-api-key"
 ServiceT = TypeVar("ServiceT", bound=CrudService[Any])
@@ -57,11 +60,8 @@ class Principal:
         return wanted in self.permissions or (action in SCOPED_ACTIONS and scoped(wanted) in self.permissions)
 
 
-async def get_principal(request: Request, _token: Annotated[str | None, Depends(bearer_scheme)]) -> Principal:
-    """Valid access token or API key, the user exists and is active; else 401.
-
-    `_token` declares the bearer scheme in the OpenAPI schema; `principal_of` reads it.
-    """
+async def get_principal(request: Request, _scheme: BearerScheme) -> Principal:
+    """Valid access token or API key, the user exists and is active; else 401."""
     return await principal_of(request)
 
 
@@ -173,7 +173,7 @@ class PermissionCheck:
                 raise ValueError(f"unknown action {action!r}")
         self.required = required
 
-    async def __call__(self, request: Request, _token: Annotated[str | None, Depends(bearer_scheme)]) -> Principal:
+    async def __call__(self, request: Request, _scheme: BearerScheme) -> Principal:
         principal = await principal_of(request)
         for module, action in self.required:
             if not principal.can(module, action):

@@ -4,7 +4,12 @@ A route opts in with one dependency and one call:
 
     ListCache = Annotated[CachedList, Depends(cached_list(User))]
 
-    async def list_users(query: UsersQuery, principal: CurrentPrincipal, cache: ListCache) -> object:
+    @router.get("", response_model=list[UserRead])
+    async def list_users(
+        query: Annotated[UserQuery, Query()],
+        principal: Annotated[Principal, require("users", "read")],
+        cache: ListCache,
+    ) -> object:
         return await cache.respond(
             query, lambda session: UserService(session, principal).search(query.pagination, query.order, query)
         )
