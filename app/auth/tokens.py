@@ -105,7 +105,7 @@ class AccessTokenDecoder:
     signature and claims again each time cost about a tenth of an authenticated read, and
     the answer cannot change: the result is kept per token string (a bounded LRU) and only
     the expiry is checked again. Tokens that fail are never kept, so they are verified in
-    full, and revocation is not decided here (see `get_principal`).
+    full, and revocation is not decided here (see `authenticate`).
     """
 
     def __init__(self, settings: Settings, max_entries: int = 10_000) -> None:
