@@ -6,8 +6,9 @@ the command runs as `__main__` with exactly the environment, working directory a
 test names, its own stdout and stderr, and the exit status the interpreter would give (a
 message passed to `sys.exit` printed on stderr, an uncaught exception's traceback, 1).
 Whatever it changes in this process (settings, logging, the debug flag, cwd, sys.path) is put
-back afterwards. The tests of the entry points themselves, of prompts read from a terminal and
-of long-running commands keep a real subprocess.
+back afterwards. Commands that need a process of their own (long-running ones, which take the
+process's signals) are forked from a process that has imported the app (`fork_app`). The tests
+of the entry points themselves and of prompts read from a terminal keep a fresh interpreter.
 """
 
 import io
@@ -26,6 +27,7 @@ import structlog
 
 from app.cli_errors import Options
 from app.core.config import Settings, get_settings
+from tests.forkserver import run_forked
 
 # What `tests.test_cli.run_cli` gives a subprocess besides the test's own variables.
 CONSOLE = {"COLUMNS": "200", "NO_COLOR": "1"}
@@ -37,6 +39,17 @@ def run_app(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[st
     return _run_main(lambda: runpy.run_module("app", run_name="__main__"), ["python -m app", *args], cwd, env)
 
 
+async def fork_app(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m app ARGS` in a process of its own, forked (tests/forkserver.py), run to its end."""
+    return await run_forked(["-m", "app", *args], cwd, environment_of(env), COMMAND_SECONDS)
+
+
+def environment_of(env: dict[str, str]) -> dict[str, str]:
+    """A command's environment: the test's variables, and nothing the caller's shell set for the service."""
+    inherited = {key: value for key, value in os.environ.items() if key not in Settings.model_fields}
+    return {**inherited, **CONSOLE, **env}
+
+
 def run_script(script: Path, *args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """`python SCRIPT ARGS`, as `run_app`."""
     return _run_main(lambda: runpy.run_path(str(script), run_name="__main__"), [str(script), *args], cwd, env)
@@ -45,8 +58,7 @@ def run_script(script: Path, *args: str, cwd: Path, **env: str) -> subprocess.Co
 def _run_main(
     main: Callable[[], object], argv: list[str], cwd: Path, env: dict[str, str]
 ) -> subprocess.CompletedProcess[str]:
-    inherited = {key: value for key, value in os.environ.items() if key not in Settings.model_fields}
-    environment = {**inherited, **CONSOLE, **env}
+    environment = environment_of(env)
     stdout, stderr = io.StringIO(), io.StringIO()
     status: list[int] = []
     with as_a_fresh_process(argv, cwd, environment), redirect_stdout(stdout), redirect_stderr(stderr):

@@ -78,7 +78,7 @@ class AppServer:
     async def start(self) -> None:
         fork = await fork_server(self.workdir)
         self._process = await fork.spawn(
-            ["app.main:create_app", "--factory", "--host", "127.0.0.1", "--port", str(self.port)],
+            ["-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1", "--port", str(self.port)],
             self.workdir,
             settings_environment(self.settings),
             self.log_path,

@@ -1,27 +1,30 @@
 """`python -m app`, run as an operator would, configured by its environment.
 
-The entry points themselves (`python -m app`, the wrapper scripts, the long-running commands)
-run as subprocesses; the other commands in this process (tests/commands.py), on a copy of a
-migrated database where the migrations are not what is tested.
+The entry points themselves (`python -m app`, the wrapper scripts) run as subprocesses, the
+long-running commands as processes forked from one that has imported the app (tests/forkserver.py);
+the other commands in this process (tests/commands.py), on a copy of a migrated database where
+the migrations are not what is tested.
 """
 
+import asyncio
 import hashlib
 import os
 import re
 import sqlite3
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
 from app.core.config import Settings
-from tests.commands import run_app, run_script
+from tests.commands import environment_of, run_app, run_script
 from tests.fixtures import copy_database
+from tests.forkserver import ForkedServer, fork_server
 from tests.servers import free_port
 
 SUPERUSER_EMAIL = "Root@Example.com"
+START_LINE_SECONDS = 60
 
 
 def run_cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -173,33 +176,41 @@ def test_wrappers_work_from_another_directory(tmp_path: Path, cli_env: dict[str,
         pytest.param(["events", "consume"], "Consuming queue app.events.log (bound to user.*", id="consume"),
     ],
 )
-def test_long_running_commands_say_what_they_do_at_start(
+async def test_long_running_commands_say_what_they_do_at_start(
     tmp_path: Path, cli_env: dict[str, str], command: list[str], start_line: str
 ) -> None:
     port = str(free_port())
-    inherited = {key: value for key, value in os.environ.items() if key not in Settings.model_fields}
-    env = {**inherited, **cli_env, "RABBITMQ_URL": "amqp://guest:secret-pw@127.0.0.1:1/"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", *(part.format(port=port) for part in command)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    deadline = threading.Timer(60, process.kill)  # a command that never prints must not hang the suite
-    deadline.start()
+    env = environment_of({**cli_env, "RABBITMQ_URL": "amqp://guest:secret-pw@127.0.0.1:1/"})
+    output = tmp_path / "start.out"
+    output.touch()
+    args = ["-m", "app", *(part.format(port=port) for part in command)]
+    process = await (await fork_server(tmp_path)).spawn(args, tmp_path, env, output, Path(os.devnull))
     try:
-        assert process.stdout is not None
-        first_line = process.stdout.readline()
+        first_line = await first_line_of(output, process)
     finally:
-        deadline.cancel()
         process.terminate()
-        process.wait(timeout=30)
+        await asyncio.wait_for(process.wait(), 30)
 
     assert start_line.format(port=port) in first_line
     assert "Ctrl-C to stop" in first_line
     assert "secret-pw" not in first_line
+
+
+async def first_line_of(output: Path, process: ForkedServer) -> str:
+    """The first line the process wrote; a command that never prints one must not hang the suite."""
+    deadline = asyncio.get_running_loop().time() + START_LINE_SECONDS
+    while asyncio.get_running_loop().time() < deadline:
+        line = written_line(output)
+        if line is not None or process.returncode is not None:
+            return line or ""
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no line written in {START_LINE_SECONDS} s")
+
+
+def written_line(output: Path) -> str | None:
+    """The file's first line, once it is whole."""
+    text = output.read_text()
+    return text.split("\n", 1)[0] if "\n" in text else None
 
 
 def test_create_api_key_prints_the_key_once_and_stores_its_hash(

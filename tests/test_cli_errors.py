@@ -1,8 +1,8 @@
 """Operational errors of `python -m app`: one line on stderr, exit 1, a traceback only with --debug.
 
 The commands run in this process (tests/commands.py), but for those whose point is the process:
-`make run`, a password asked for on stdin, and the long-running consumer (it takes the
-process's signals, which only a main thread can).
+`make run` and a password asked for on stdin (fresh interpreters), and the long-running consumer
+(it takes the process's signals, which only a main thread can: a process forked for it).
 """
 
 import os
@@ -15,9 +15,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.core.config import Settings
-from tests.commands import run_app
+from tests.commands import fork_app, run_app
 from tests.fixtures import copy_database
-from tests.test_cli import run_cli
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or None
 SQLITE = {"APP_ENV": "test", "LOG_LEVEL": "WARNING"}
@@ -163,16 +162,16 @@ def test_create_superuser_asks_for_the_password(tmp_path: Path, migrated_sqlite:
         assert connection.execute("SELECT email FROM users WHERE is_superuser").fetchall() == [("asked@example.com",)]
 
 
-def test_events_consume_without_a_broker_is_one_line(tmp_path: Path) -> None:
-    unset = one_line_error(run_cli("events", "consume", cwd=tmp_path, **sqlite_env(tmp_path)))
+async def test_events_consume_without_a_broker_is_one_line(tmp_path: Path) -> None:
+    unset = one_line_error(await fork_app("events", "consume", cwd=tmp_path, **sqlite_env(tmp_path)))
 
     assert "RABBITMQ_URL" in unset
 
 
-def test_events_consume_with_the_broker_down_ends_with_one_error_line(tmp_path: Path) -> None:
+async def test_events_consume_with_the_broker_down_ends_with_one_error_line(tmp_path: Path) -> None:
     env = {**sqlite_env(tmp_path), "RABBITMQ_URL": "amqp://guest:pw-7f3a@127.0.0.1:1/"}
 
-    result = run_cli("events", "consume", cwd=tmp_path, **env)
+    result = await fork_app("events", "consume", cwd=tmp_path, **env)
 
     assert result.returncode == 1
     assert "Traceback" not in result.stderr

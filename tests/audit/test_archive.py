@@ -1,5 +1,6 @@
 """`audit archive`: old rows move to hash-chained files, and a crash loses or duplicates nothing."""
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -20,9 +21,11 @@ from app.cli import cli
 from app.core.database import transaction
 from app.core.models import utcnow
 from tests.commands import run_script
+from tests.forkserver import run_forked
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 OLD, RECENT = timedelta(days=40), timedelta(days=1)
+CRASH_SECONDS = 120
 
 # Runs the real CLI, but exits abruptly after `after` calls of one step of the archiver.
 CRASHING_CLI = """
@@ -69,11 +72,20 @@ def ids_in_archive(directory: Path, kind: str) -> list[int]:
     return [row["id"] for path in paths for row in files.read_rows(path)]
 
 
-def run_crashing_cli(app: FastAPI, crash: tuple[str, int], *args: str) -> subprocess.CompletedProcess[str]:
-    """`audit archive` in a process of its own, which dies abruptly as `CRASHING_CLI` says."""
+async def run_crashing_cli(
+    app: FastAPI, crash: tuple[str, int], process: str, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """`audit archive` in a process of its own, which dies abruptly as `CRASHING_CLI` says: a fresh
+    interpreter, or one forked from a process that has imported the app (tests/forkserver.py)."""
     env = {**os.environ, **settings_of(app)}
-    command = [sys.executable, "-c", CRASHING_CLI, crash[0], str(crash[1]), "audit", "archive", *args]
-    return subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    arguments = [CRASHING_CLI, crash[0], str(crash[1]), "audit", "archive", *args]
+    if process == "forked":
+        return await run_forked(["-c", *arguments], PROJECT_ROOT, env, CRASH_SECONDS)
+    command = [sys.executable, "-c", *arguments]
+    return await asyncio.to_thread(
+        subprocess.run,
+        command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=CRASH_SECONDS, check=False,
+    )  # fmt: skip
 
 
 def run_archive_script(app: FastAPI, *args: str) -> subprocess.CompletedProcess[str]:
@@ -112,22 +124,22 @@ async def test_nothing_old_enough_writes_nothing(app: FastAPI, tmp_path: Path) -
 
 @pytest.mark.usefixtures("committed")  # the archiver commits in another process, then on an engine of its own
 @pytest.mark.parametrize(
-    "crash",
+    ("crash", "process"),
     [
-        pytest.param(("write_manifest", 0), id="after-data-file-before-manifest"),
-        pytest.param(("delete_batch", 0), id="after-manifest-before-deleting"),
-        pytest.param(("delete_batch", 1), id="after-first-delete-batch"),
+        pytest.param(("write_manifest", 0), "fresh", id="after-data-file-before-manifest"),
+        pytest.param(("delete_batch", 0), "forked", id="after-manifest-before-deleting"),
+        pytest.param(("delete_batch", 1), "forked", id="after-first-delete-batch"),
     ],
 )
 async def test_a_crashed_run_finished_by_the_next_loses_and_duplicates_nothing(
-    app: FastAPI, tmp_path: Path, crash: tuple[str, int]
+    app: FastAPI, tmp_path: Path, crash: tuple[str, int], process: str
 ) -> None:
     await add_rows(app, changes=12, access=7)
     await add_rows(app, changes=3, access=2, age=RECENT)
     before = {"changes": await ids_in_database(app, AuditChange), "access": await ids_in_database(app, AccessLog)}
     args = ("--older-than-days", "30", "--dest", str(tmp_path), "--batch-size", "5")
 
-    crashed = run_crashing_cli(app, crash, *args)
+    crashed = await run_crashing_cli(app, crash, process, *args)
     assert crashed.returncode == 3, crashed.stderr
     finished = run_archive_script(app, *args)
     assert finished.returncode == 0, finished.stderr

@@ -1,7 +1,6 @@
 """No write path may go around the capture hooks: bulk statements on audited tables fail."""
 
-import subprocess
-import sys
+import os
 from pathlib import Path
 
 import httpx
@@ -18,8 +17,10 @@ from app.auth.accounts import User
 from app.core.auditable import audited_classes, policy_for
 from tests.audit.helpers import change_rows
 from tests.factories import create_user
+from tests.forkserver import run_forked
 
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
+SCRIPT_SECONDS = 60
 
 
 @pytest.mark.parametrize(
@@ -85,8 +86,11 @@ async def test_after_a_flush_the_session_connection_is_guarded_again(
     await session.rollback()
 
 
-def test_importing_the_audit_package_installs_no_hook() -> None:
-    """The hooks are installed by `install_audit_hooks()` at each entry point, not as a side effect."""
+async def test_importing_the_audit_package_installs_no_hook(tmp_path: Path) -> None:
+    """The hooks are installed by `install_audit_hooks()` at each entry point, not as a side effect.
+
+    In a process of its own, forked from one that has imported the whole app (tests/forkserver.py)
+    and installed nothing: this test process has installed them."""
     script = """
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -100,7 +104,7 @@ app.audit.install_audit_hooks()
 app.audit.install_audit_hooks()
 assert hooks() == [True, True], hooks()
 """
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    result = await run_forked(["-c", script], tmp_path, dict(os.environ), SCRIPT_SECONDS)
     assert result.returncode == 0, result.stderr
 
 
