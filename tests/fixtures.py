@@ -18,7 +18,6 @@ import httpx
 import pytest
 from alembic.script import ScriptDirectory
 from fastapi import FastAPI
-from passlib.context import CryptContext
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
@@ -44,14 +43,7 @@ QUIET_BATCH = 1_000_000
 SCAN_COUNT = 10_000  # keys per SCAN round trip: the whole (small) keyspace in one
 # Argon2id at its cheapest, for the users tests create: hashing is not what they test. Tests
 # of hashing itself are marked `real_password_hashing` and get the service's own parameters.
-CHEAP_PASSWORDS = CryptContext(
-    schemes=["argon2", "bcrypt"],
-    deprecated="auto",
-    argon2__type="ID",
-    argon2__memory_cost=8,
-    argon2__time_cost=1,
-    argon2__parallelism=1,
-)
+CHEAP_PASSWORDS = passwords.password_context.copy(argon2__memory_cost=8, argon2__time_cost=1)
 
 
 @pytest.fixture(autouse=True)
